@@ -30,8 +30,8 @@ def is_run_dir(path: Path) -> bool:
     return (path / CONFIG_FILE).is_file() or (path / EVENTS_FILE).is_file()
 
 
-def claim_new(run_dir: Path) -> None:
-    """Refuse a directory that holds another run or unrelated files; create it otherwise."""
+def check_free(run_dir: Path) -> None:
+    """Refuse a directory that holds another run or unrelated files."""
     if run_dir.exists():
         if not run_dir.is_dir():
             raise StudioError(f"{run_dir} exists and is not a directory; set run.name or run.output_dir elsewhere")
@@ -42,6 +42,11 @@ def claim_new(run_dir: Path) -> None:
             )
         if any(run_dir.iterdir()):
             raise StudioError(f"{run_dir} is not empty; choose another run.name or run.output_dir")
+
+
+def claim_new(run_dir: Path) -> None:
+    """Create a fresh run directory, refusing one that holds anything."""
+    check_free(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
 
 

@@ -1,0 +1,1 @@
+"""The CLI's subcommands that run without a UI (UI-free core)."""
