@@ -1,0 +1,214 @@
+"""The dashboard: header, health line, plots, samples and log of one run, live or finished."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from rl_studio import control
+from rl_studio.screens.dashboard_text import header_text, log_line
+from rl_studio.screens.dialogs import ConfirmDialog, QuitDialog
+from rl_studio.screens.follower import follow
+from rl_studio.screens.health import assess, health_line
+from rl_studio.screens.messages import EngineAlive, RunChanged
+from rl_studio.screens.plots import CHARTS, MetricPlot
+from rl_studio.screens.run_model import RunModel
+from rl_studio.screens.samples_pane import SamplesPane
+
+PLOT_EVERY_S = 0.5  # plots redraw at most twice a second however fast events come
+
+
+class DashboardScreen(Screen):
+    BINDINGS = [
+        Binding("1", "tab('plots')", "Plots", id="dashboard.plots", show=False),
+        Binding("2", "tab('samples')", "Samples", id="dashboard.samples", show=False),
+        Binding("3", "tab('log')", "Log", id="dashboard.log", show=False),
+        Binding("p", "pause", "Pause", id="dashboard.pause"),
+        Binding("c", "save", "Save", id="dashboard.save"),
+        Binding("x", "stop", "Stop", id="dashboard.stop"),
+        Binding("d", "detach", "Detach", id="dashboard.detach"),
+        Binding("e", "export", "Export", id="dashboard.export"),
+        Binding("m", "smooth", "Smooth", id="dashboard.smooth"),
+        Binding("q", "quit_studio", "Quit", id="dashboard.quit"),
+    ]
+
+    def __init__(self, run_dir: Path, follow_events: bool = True) -> None:
+        super().__init__()
+        self.model = RunModel(run_dir)
+        self.title = f"Dashboard: {Path(run_dir).name}"
+        self.smooth = False
+        self.follow_events = follow_events
+        self.plotted_at = 0.0
+        self.plot_timer = None
+        self.logged = 0
+        self.t0: float | None = None
+        self.health = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="dash-header", classes="bar")
+        yield Static("HEALTH: waiting for steps", id="dash-health")
+        with TabbedContent(initial="plots", id="dash-tabs"):
+            with TabPane("1 Plots", id="plots"), Grid(id="plot-grid"):
+                for key, title, lines in CHARTS:
+                    yield MetricPlot(title, lines, id=f"plot-{key}")
+            with TabPane("2 Samples", id="samples"):
+                yield SamplesPane(self.model, id="samples-pane")
+            with TabPane("3 Log", id="log"):
+                yield Log(id="dash-log", highlight=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.update_header()
+        if self.follow_events:
+            self.follow_run()
+
+    @work(thread=True, exclusive=True, group="follow")
+    def follow_run(self) -> None:
+        worker = get_current_worker()
+        follow(self.model, self.post_message, lambda: worker.is_cancelled)
+
+    # ---- updates --------------------------------------------------------------------------------
+    def on_run_changed(self, message: RunChanged) -> None:
+        self.refresh_view()
+        top = self.app.screen
+        if top is not self and hasattr(top, "refresh_view"):
+            top.refresh_view()
+
+    def on_engine_alive(self, message: EngineAlive) -> None:
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view(plots_now=True)
+
+    def refresh_view(self, plots_now: bool = False) -> None:
+        self.update_header()
+        self.update_log()
+        self.query_one(SamplesPane).update_view()
+        wait = PLOT_EVERY_S - (time.monotonic() - self.plotted_at)
+        if plots_now or wait <= 0:
+            self.draw_plots()
+        elif self.plot_timer is None:
+            self.plot_timer = self.set_timer(wait, self.draw_plots)
+
+    def update_header(self) -> None:
+        with self.model.lock:
+            line1, line2 = header_text(self.model)
+            findings = assess(self.model.series, self.model.max_completion_length)
+        self.query_one("#dash-header", Static).update(f"{line1}\n{line2}")
+        health = "HEALTH " + health_line(findings)
+        if health != self.health:
+            self.health = health
+            self.query_one("#dash-health", Static).update(health)
+            if len(findings) > 1 or (findings and findings[0].level != "ok"):
+                self.query_one(Log).write_line("         HEALTH " + " | ".join(str(f) for f in findings))
+
+    def update_log(self) -> None:
+        with self.model.lock:
+            entries = self.model.history.log[self.logged :]
+            self.logged = len(self.model.history.log)
+            if self.t0 is None and self.model.history.started:
+                self.t0 = float(self.model.history.started.get("time", 0.0))
+        if entries:
+            t0 = self.t0 if self.t0 is not None else float(entries[0].get("time", 0.0))
+            self.query_one(Log).write_lines([log_line(e, t0) for e in entries])
+
+    def draw_plots(self) -> None:
+        self.plot_timer = None
+        self.plotted_at = time.monotonic()
+        if self.query_one(TabbedContent).active != "plots":
+            return
+        with self.model.lock:
+            for plot in self.query(MetricPlot):
+                plot.draw(self.model.series, self.smooth)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "plots":
+            self.call_after_refresh(self.draw_plots)
+        elif event.pane.id == "samples":
+            self.query_one("#samples-table").focus()
+            self.call_after_refresh(self.query_one(SamplesPane).update_view, True)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.draw_plots)
+
+    def on_samples_pane_open(self, message: SamplesPane.Open) -> None:
+        from rl_studio.screens.sample_screen import SampleScreen
+
+        self.app.push_screen(SampleScreen(message.rows, message.index, message.step, message.names))
+
+    # ---- actions --------------------------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_smooth(self) -> None:
+        self.smooth = not self.smooth
+        self.notify("smoothing on" if self.smooth else "smoothing off")
+        self.draw_plots()
+
+    def _needs_live(self, what: str) -> bool:
+        if not self.model.alive:
+            self.notify(f"cannot {what}: the run is {self.model.state}", severity="warning")
+            return False
+        return True
+
+    def action_pause(self) -> None:
+        if not self._needs_live("pause or resume"):
+            return
+        command = "resume" if self.model.history.paused else "pause"
+        control.send(self.model.run_dir, command)
+        self.notify(f"{command} requested: the engine acts at the next step boundary")
+
+    def action_save(self) -> None:
+        if self._needs_live("save a checkpoint"):
+            control.send(self.model.run_dir, "save")
+            self.notify("checkpoint requested at the next step boundary")
+
+    def action_stop(self) -> None:
+        if not self._needs_live("stop"):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                control.send(self.model.run_dir, "stop")
+                self.notify("stop requested: the engine saves a checkpoint and ends the run")
+
+        self.app.push_screen(ConfirmDialog("Stop the run and save a checkpoint?"), answered)
+
+    def action_detach(self) -> None:
+        self.app.exit(0, message=self.detach_message())
+
+    def detach_message(self) -> str:
+        if self.model.alive:
+            return f"Detached; the run goes on. Attach again with: rl-studio attach {self.model.run_dir}"
+        return f"Run {self.model.state}: {self.model.run_dir}"
+
+    def action_quit_studio(self) -> None:
+        if not self.model.alive:
+            self.app.exit(0, message=self.detach_message())
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "detach":
+                self.action_detach()
+            elif choice == "stop":
+                control.send(self.model.run_dir, "stop")
+                self.app.exit(0, message=f"Stop requested; the engine saves a checkpoint and ends. "
+                                         f"Follow it with: rl-studio attach {self.model.run_dir}")
+
+        self.app.push_screen(QuitDialog(), chosen)
+
+    def action_export(self) -> None:
+        if self.model.alive and not self.model.history.finished:
+            self.notify("export is for a finished run: stop it first (x) or wait for the end", severity="warning")
+            return
+        from rl_studio.screens.export_screen import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.model))

@@ -1,0 +1,135 @@
+"""The end of a run: one key per export, with progress from export events and the path written."""
+
+from __future__ import annotations
+
+import subprocess
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from rl_studio.errors import StudioError
+from rl_studio.screens.dialogs import TextPrompt
+from rl_studio.screens.run_model import RunModel
+
+KINDS = {
+    "adapter": "LoRA adapter",
+    "merged-16bit": "merged model, 16-bit",
+    "merged-4bit": "merged model, 4-bit",
+    "gguf": "GGUF for llama.cpp / Ollama",
+    "push": "push to the Hugging Face Hub",
+}
+
+
+class ExportScreen(Screen):
+    BINDINGS = [
+        Binding("a", "export('adapter')", "Adapter", id="export.adapter"),
+        Binding("m", "export('merged-16bit')", "Merged 16-bit", id="export.merged16"),
+        Binding("4", "export('merged-4bit')", "Merged 4-bit", id="export.merged4"),
+        Binding("g", "export('gguf')", "GGUF", id="export.gguf"),
+        Binding("h", "export('push')", "Push to Hub", id="export.push"),
+        Binding("w", "summary", "Write summary", id="export.summary"),
+        Binding("escape", "app.pop_screen", "Back", id="export.back"),
+    ]
+
+    def __init__(self, model: RunModel) -> None:
+        super().__init__()
+        self.model = model
+        self.title = f"Export: {model.name}"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.notes: dict[str, str] = {}
+        self.summary_path = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="export-title", classes="bar")
+        yield Static("a adapter   m merged 16-bit   4 merged 4-bit   g GGUF   h push to Hub   "
+                     "w write summary.md   escape back", id="export-keys")
+        yield DataTable(cursor_type="row", id="export-table")
+        yield Static(id="export-summary")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("export", "state", "path / message")
+        if self.model.history.finished:
+            self.action_summary(quiet=True)
+        self.refresh_view()
+        self.set_interval(0.5, self.poll_processes)
+
+    def target(self, kind: str):
+        return self.model.run_dir / "exports" / kind
+
+    def action_export(self, kind: str) -> None:
+        if kind in self.procs and self.procs[kind].poll() is None:
+            self.notify(f"{KINDS[kind]} export is already running")
+            return
+        if kind == "push":
+            self.app.push_screen(TextPrompt("Push to which Hub repo? (user/name; token from HF_TOKEN or hf auth login)",
+                                            placeholder="user/model-name"), self._push)
+            return
+        self.start(kind, str(self.target(kind)))
+
+    def _push(self, repo: str | None) -> None:
+        if repo:
+            self.start("push", repo)
+
+    def start(self, kind: str, target: str) -> None:
+        from rl_studio import launch  # light: spawns the export process
+
+        try:
+            self.procs[kind] = launch.start_export(self.model.run_dir, kind, target)
+        except StudioError as e:
+            self.notes[kind] = f"failed: {e}"
+            self.notify(str(e), severity="error")
+        else:
+            self.notes[kind] = f"started: {target}"
+        self.refresh_view()
+
+    def poll_processes(self) -> None:
+        changed = False
+        for kind, proc in self.procs.items():
+            rc = proc.poll()
+            if rc is not None and not self.notes.get(kind, "").startswith(("exit", "failed")):
+                if rc != 0 and not self._event_state(kind) == "failed":
+                    self.notes[kind] = f"exit {rc}: see {self.model.run_dir / 'engine.log'}"
+                    changed = True
+        if changed:
+            self.refresh_view()
+
+    def _event_state(self, kind: str) -> str | None:
+        states = [e for e in self.model.history.exports if e.get("kind") == kind]
+        return states[-1].get("state") if states else None
+
+    def refresh_view(self) -> None:
+        with self.model.lock:
+            exports = list(self.model.history.exports)
+            state = self.model.state
+        self.query_one("#export-title", Static).update(f"{self.model.name}  {state.upper()}  exports go to "
+                                                       f"{self.model.run_dir / 'exports'}")
+        latest = {}
+        for e in exports:
+            latest[e.get("kind")] = e
+        table = self.query_one(DataTable)
+        table.clear()
+        for kind, label in KINDS.items():
+            e = latest.get(kind)
+            if e:
+                detail = e.get("path") if e.get("state") == "done" else e.get("message") or e.get("path") or ""
+                table.add_row(label, str(e.get("state")).upper(), str(detail or ""))
+            else:
+                note = self.notes.get(kind, "")
+                table.add_row(label, "RUNNING" if note.startswith("started") else "-" if not note else "ERROR",
+                              note or "not exported")
+        self.query_one("#export-summary", Static).update(
+            f"summary: {self.summary_path}" if self.summary_path else "summary.md: w writes it")
+
+    def action_summary(self, quiet: bool = False) -> None:
+        from rl_studio.summary import write_summary
+
+        with self.model.lock:
+            path = write_summary(self.model.run_dir, self.model.history)
+        self.summary_path = str(path)
+        if not quiet:
+            self.notify(f"wrote {path}")
+            self.refresh_view()

@@ -1,0 +1,65 @@
+"""Attach without a run dir: pick one of the runs under the output directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from rl_studio.rundir import list_runs
+
+
+def run_row(info) -> tuple[str, str, str, str]:
+    last = info.history.last_step
+    step = f"{last['step']}/{last['max_steps']}" if last else "-"
+    reward = last["metrics"].get("reward") if last else None
+    return (info.path.name, info.state.upper(), step, f"{reward:.3f}" if isinstance(reward, int | float) else "-")
+
+
+class RunPickerScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open", "Attach", id="picker.open"),
+        Binding("r", "reload", "Reload", id="picker.reload"),
+        Binding("q,escape", "app.quit", "Quit", id="picker.quit"),
+    ]
+
+    def __init__(self, output_dir: Path) -> None:
+        super().__init__()
+        self.output_dir = Path(output_dir)
+        self.title = f"Runs in {self.output_dir}"
+        self.paths: list[Path] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Runs in {self.output_dir.resolve()}: pick one to attach (enter)", classes="bar")
+        yield DataTable(cursor_type="row", id="runs")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("run", "state", "step", "reward")
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        runs = list_runs(self.output_dir)
+        self.paths = [r.path for r in runs]
+        for r in runs:
+            table.add_row(*run_row(r))
+        if not runs:
+            self.notify(f"no runs in {self.output_dir}; start one with rl-studio", severity="warning")
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        if not self.paths:
+            return
+        from rl_studio.screens.dashboard import DashboardScreen
+
+        path = self.paths[self.query_one(DataTable).cursor_row]
+        self.app.switch_screen(DashboardScreen(path))
