@@ -148,6 +148,9 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
     if pick_engine(cfg.model.engine) == "unsloth":
         import unsloth  # noqa: F401 - Unsloth must be imported before trl and transformers to patch them
     prep = prepare(cfg, run_dir, status=say)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     writer.emit(
         "run_started",
         config=cfg.to_dict(),
