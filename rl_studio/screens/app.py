@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from rl_studio.errors import StudioError
 from rl_studio.screens.keymap import load_keymap
+from rl_studio.screens.services import Services
 
 
 class StudioApp(App[int]):
@@ -21,10 +22,12 @@ class StudioApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
     ]
 
-    def __init__(self, first_screen: Callable[[], Screen], keymap: dict[str, str] | None = None) -> None:
+    def __init__(self, first_screen: Callable[[], Screen], keymap: dict[str, str] | None = None,
+                 services: Services | None = None) -> None:
         super().__init__()
         self.first_screen = first_screen
         self.user_keymap = keymap
+        self.services = services or Services()
 
     def on_mount(self) -> None:
         try:

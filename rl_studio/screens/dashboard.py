@@ -23,6 +23,7 @@ from rl_studio.screens.plots import CHARTS, MetricPlot
 from rl_studio.screens.run_model import RunModel
 from rl_studio.screens.samples_pane import SamplesPane
 
+STARTUP_GRACE_S = 60.0  # a run just started counts as alive this long before its pid file shows
 PLOT_EVERY_S = 0.5  # plots redraw at most twice a second however fast events come
 
 
@@ -40,9 +41,12 @@ class DashboardScreen(Screen):
         Binding("q", "quit_studio", "Quit", id="dashboard.quit"),
     ]
 
-    def __init__(self, run_dir: Path, follow_events: bool = True) -> None:
+    def __init__(self, run_dir: Path, follow_events: bool = True, just_started: bool = False) -> None:
         super().__init__()
         self.model = RunModel(run_dir)
+        if just_started:  # the engine may not have written its pid yet: count it alive meanwhile
+            self.model.alive = True
+            self.model.grace_until = time.monotonic() + STARTUP_GRACE_S
         self.title = f"Dashboard: {Path(run_dir).name}"
         self.smooth = False
         self.follow_events = follow_events

@@ -75,10 +75,8 @@ class ExportScreen(Screen):
             self.start("push", repo)
 
     def start(self, kind: str, target: str) -> None:
-        from rl_studio import launch  # light: spawns the export process
-
         try:
-            self.procs[kind] = launch.start_export(self.model.run_dir, kind, target)
+            self.procs[kind] = self.app.services.start_export(self.model.run_dir, kind, target)
         except StudioError as e:
             self.notes[kind] = f"failed: {e}"
             self.notify(str(e), severity="error")

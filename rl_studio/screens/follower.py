@@ -25,6 +25,10 @@ def follow(model: RunModel, post: Callable[[Message], object], cancelled: Callab
         now = time.monotonic()
         if now - last_alive >= ALIVE_EVERY_S:
             alive = engine_pid(model.run_dir) is not None
+            if alive:
+                model.grace_until = 0.0
+            elif now < model.grace_until and not model.history.finished:
+                alive = True
             if alive != model.alive or last_alive == 0.0:
                 model.alive = alive
                 post(EngineAlive(alive))

@@ -22,6 +22,7 @@ class RunModel:
         self.series = SeriesStore()
         self.lock = threading.RLock()
         self.alive = False
+        self.grace_until = 0.0  # until then a missing pid means "still starting", not "gone"
         self.loaded = False  # the backlog has been read once
         self.events_seen = 0
         self.log_version = 0

@@ -1,0 +1,158 @@
+"""Pilot tests of the dashboard: loading a run, samples, controls, quitting, live following."""
+
+from __future__ import annotations
+
+import random
+
+from textual.widgets import DataTable, Log, Static
+
+from rl_studio.control import pending
+from rl_studio.screens.dashboard import DashboardScreen
+from rl_studio.screens.dialogs import ConfirmDialog, QuitDialog
+from rl_studio.screens.messages import RunChanged
+from rl_studio.screens.plots import MetricPlot
+from rl_studio.screens.sample_screen import SampleScreen
+from tests.ui.helpers import app_on, wait_for
+from tests.ui.synthetic_run import Clock, samples_for, step_event, write_run
+
+
+def commands(run_dir) -> list[str]:
+    return [p.name.split("-", 1)[1].removesuffix(".json") for p in pending(run_dir)]
+
+
+async def test_finished_run_loads_header_plots_and_log(recorded_run):
+    app = app_on(lambda: DashboardScreen(recorded_run))
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
+        await pilot.pause(0.6)
+        header = str(dash.query_one("#dash-header", Static).render())
+        assert "step 60/60" in header and "COMPLETED" in header
+        assert len(dash.model.series) == 60
+        plot = dash.query_one("#plot-reward", MetricPlot)
+        assert plot.drawn_key is not None and plot.drawn_key[0] == dash.model.series.version
+        log = dash.query_one(Log)
+        text = "\n".join(str(line) for line in log.lines)
+        assert "WARN" in text and "think_format returned None" in text and "run completed" in text
+
+
+async def test_samples_sort_step_back_and_open(recorded_run):
+    app = app_on(lambda: DashboardScreen(recorded_run))
+    async with app.run_test(size=(100, 30)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
+        await pilot.press("2")
+        await pilot.pause()
+        pane = dash.query_one("#samples-pane")
+        totals = [r["total"] for r in pane.rows]
+        assert totals == sorted(totals, reverse=True) and pane.step == 60
+        await pilot.press("o")  # worst first
+        assert [r["total"] for r in pane.rows] == sorted(totals)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert pane.step == 58
+        assert "step 58 (58 of 60)" in str(dash.query_one("#samples-caption", Static).render())
+        await pilot.press("l")
+        assert pane.step == 60
+        table = dash.query_one("#samples-table", DataTable)
+        assert table.row_count == 8
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SampleScreen)
+        assert app.screen.index == 1
+        shown = str(app.screen.query_one("#sample-completion", Static).render())
+        assert shown == pane.rows[1]["completion"]
+        await pilot.press("n")
+        assert app.screen.index == 2
+        await pilot.press("escape")
+        assert app.screen is dash
+
+
+async def test_controls_write_commands_for_a_live_run(recorded_run, live_engine):
+    (recorded_run / "events.jsonl").write_text(
+        "\n".join((recorded_run / "events.jsonl").read_text().splitlines()[:-2]) + "\n")  # not finished
+    live_engine(recorded_run)
+    app = app_on(lambda: DashboardScreen(recorded_run))
+    async with app.run_test(size=(80, 24)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.loaded and dash.model.alive)
+        await pilot.press("p")
+        await pilot.press("c")
+        assert commands(recorded_run) == ["pause", "save"]
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert commands(recorded_run) == ["pause", "save"]
+        await pilot.press("x", "y")
+        assert commands(recorded_run)[-1] == "stop"
+        await pilot.press("e")  # export refuses while the run is going
+        assert app.screen is dash
+
+
+async def test_quitting_a_live_run_asks_and_detach_leaves_it_running(recorded_run, live_engine):
+    live_engine(recorded_run)
+    (recorded_run / "events.jsonl").write_text(
+        "\n".join((recorded_run / "events.jsonl").read_text().splitlines()[:-2]) + "\n")
+    app = app_on(lambda: DashboardScreen(recorded_run))
+    async with app.run_test(size=(80, 24)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.alive)
+        await pilot.press("q")
+        assert isinstance(app.screen, QuitDialog)
+        await pilot.press("c")  # cancel
+        assert app.screen is dash and app.is_running
+        await pilot.press("ctrl+q")  # the app-wide quit asks too
+        assert isinstance(app.screen, QuitDialog)
+        await pilot.press("d")
+        await pilot.pause()
+    assert not app.is_running
+    assert commands(recorded_run) == []  # detach sent nothing: the run goes on
+
+
+async def test_quit_with_stop_sends_stop(recorded_run, live_engine):
+    live_engine(recorded_run)
+    app = app_on(lambda: DashboardScreen(recorded_run))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.model.alive)
+        await pilot.press("q", "s")
+        await pilot.pause()
+    assert commands(recorded_run) == ["stop"]
+
+
+async def test_finished_run_quits_without_asking(recorded_run):
+    app = app_on(lambda: DashboardScreen(recorded_run))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.model.loaded)
+        await pilot.press("p")  # nothing to pause: a notification, no command
+        assert commands(recorded_run) == []
+        await pilot.press("q")
+        await pilot.pause()
+    assert not app.is_running
+
+
+async def test_follows_a_live_stream_and_coalesces_updates(tmp_path):
+    run_dir = tmp_path / "live"
+    write_run(run_dir, steps=5, max_steps=400, finished=False)
+    seen: list[RunChanged] = []
+
+    def hook(message):
+        if isinstance(message, RunChanged):
+            seen.append(message)
+
+    app = app_on(lambda: DashboardScreen(run_dir))
+    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
+        assert dash.model.history.last_step["step"] == 5
+        w = Clock(run_dir / "events.jsonl", t0=2e9)
+        rng = random.Random(1)
+        for step in range(6, 206):
+            w.emit("step", **step_event(step, 400, rng))
+            w.emit("samples", step=step, reward_names=["correctness", "think_format"], samples=samples_for(step, rng))
+        w.close()
+        await wait_for(pilot, lambda: dash.model.history.last_step["step"] == 205)
+        await pilot.pause(0.6)
+        header = str(dash.query_one("#dash-header", Static).render())
+        assert "step 205/400" in header
+        assert len(dash.model.series) == 205
+    assert seen, "the follower posts RunChanged"
+    assert len(seen) < 400, "400 events must not cost 400 updates"
