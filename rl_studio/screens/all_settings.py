@@ -42,8 +42,8 @@ class AllSettingsScreen(Screen[None]):
         super().__init__()
         self.cfg = cfg
         self.title = "All GRPOConfig settings"
-        self.fields: list[dict[str, Any]] = []
-        self.visible: list[dict[str, Any]] = []
+        self.all_fields: list[dict[str, Any]] = []
+        self.matching: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield Static("All GRPOConfig settings: enter edits, delete resets, / filters, escape returns", classes="bar")
@@ -66,22 +66,22 @@ class AllSettingsScreen(Screen[None]):
         self.app.call_from_thread(self.show_fields, fields)
 
     def show_fields(self, fields: list[dict[str, Any]]) -> None:
-        self.fields = fields
+        self.all_fields = fields
         self.refilter()
         self.query_one(DataTable).focus()
 
     def refilter(self) -> None:
         needle = self.query_one("#settings-filter", Input).value.strip().lower()
-        self.visible = [f for f in self.fields if needle in f["name"].lower() or needle in f.get("help", "").lower()]
+        self.matching = [f for f in self.all_fields if needle in f["name"].lower() or needle in f.get("help", "").lower()]
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        for f in self.visible:
+        for f in self.matching:
             name = f["name"]
             value = self.cfg.grpo.get(name, f.get("default"))
             table.add_row(name, shown(value)[:30], shown(f.get("default"))[:20], "SET" if name in self.cfg.grpo else "")
-        if self.visible:
-            table.move_cursor(row=min(row, len(self.visible) - 1))
+        if self.matching:
+            table.move_cursor(row=min(row, len(self.matching) - 1))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refilter()
@@ -90,8 +90,8 @@ class AllSettingsScreen(Screen[None]):
         self.query_one(DataTable).focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.visible):
-            f = self.visible[event.cursor_row]
+        if 0 <= event.cursor_row < len(self.matching):
+            f = self.matching[event.cursor_row]
             self.query_one("#settings-help", Static).update(f"{f['name']} ({f.get('type', '')}): {f.get('help', '')}")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -100,7 +100,7 @@ class AllSettingsScreen(Screen[None]):
 
     def current(self) -> dict[str, Any] | None:
         row = self.query_one(DataTable).cursor_row
-        return self.visible[row] if 0 <= row < len(self.visible) else None
+        return self.matching[row] if 0 <= row < len(self.matching) else None
 
     def action_edit(self) -> None:
         f = self.current()
