@@ -42,7 +42,7 @@ class ReviewStep(StepScreen):
             self.query_one("#review-check", Static).update(f"✗ {e}")
             return str(e)
         self.query_one("#review-check", Static).update(
-            f"OK: the config is valid. The run will go to {self.cfg.run_dir}.")
+            f"OK: the config is valid. The run will go to {Path(self.cfg.run.output_dir) / self.cfg.run.name}.")
         return None
 
     def action_save(self) -> Path | None:

@@ -1,0 +1,60 @@
+"""Snapshots of each wizard step and the dashboard (fed by the recorded event stream) at 80x24 and 120x40.
+
+Update after an intended change with: .venv/bin/pytest tests/ui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rl_studio.screens.app import StudioApp
+from rl_studio.screens.dashboard import DashboardScreen
+from rl_studio.screens.wizard import first_step
+from tests.ui.fakes import FakeServices
+from tests.ui.helpers import wait_for
+
+SIZES = [(80, 24), (120, 40)]
+STEPS = ["model", "lora", "dataset", "rewards", "training", "review"]
+SETTLED = {
+    "model": lambda s: "estimate: 135M" in str(s.query_one("#model-estimate").render()),
+    "lora": lambda s: "trainable parameters: 4,884,480" in str(s.query_one("#lora-estimate").render()),
+    "dataset": lambda s: "17 tokens" in str(s.query_one("#ds-preview").render()),
+}
+
+
+@pytest.fixture
+def in_repo(monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("step", STEPS)
+def test_wizard_step(snap_compare, step, size, in_repo):
+    app = StudioApp(lambda: first_step(Path("runs")), keymap={}, services=FakeServices())
+
+    async def run_before(pilot):
+        for _ in range(STEPS.index(step)):
+            await pilot.pause(0.05)
+            await pilot.press("ctrl+n")
+        await pilot.pause(0.1)
+        if step in SETTLED:
+            await wait_for(pilot, lambda: SETTLED[step](pilot.app.screen))
+        pilot.app.screen.set_focus(None)
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("tab", ["plots", "samples", "log"])
+def test_dashboard(snap_compare, recorded_run, tab, size):
+    app = StudioApp(lambda: DashboardScreen(recorded_run), keymap={})
+
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: pilot.app.screen.model.loaded)
+        await pilot.press({"plots": "1", "samples": "2", "log": "3"}[tab])
+        await pilot.pause(0.7)  # one plot interval
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
