@@ -1,0 +1,541 @@
+"""GRPO throughput and learning through every engine and generation path, as the product runs them.
+
+Each path is one engine process running `rl_studio.engine.run.run_engine(RUN_DIR)` -- the code
+`rl-studio train` starts -- on a run directory made the way `rl-studio train` makes it. The parent
+reads the run's events.jsonl (step times, completion tokens, rewards); the child adds its peak GPU
+memory. Results go to bench/results/<date>-<card>.json (merged into an existing file of that name,
+so the workloads may run in separate calls on one machine).
+
+Workloads
+- decode: the static-cache decoder alone (eager vs CUDA graphs) at several batch sizes, against
+  `model.generate` with a dynamic cache, on the throughput model. Reference figures, not GRPO.
+- throughput: a random-weight Qwen2.5-0.5B-shaped model (the tiny test tokenizer; completions
+  forced to max_completion_length with min_new_tokens), one run per path.
+- learning: SmolLM2-135M-Instruct (builtin) on builtin:arithmetic with correctness + boxed_format;
+  the reward must rise.
+
+    python bench/gpu_grpo.py --workloads decode,throughput --paths default,trl_default
+    python bench/gpu_grpo.py --tiny          # CPU smoke test of the whole script (tiny shapes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# path name -> (model section overrides, grpo overrides, note)
+THROUGHPUT_PATHS: dict[str, tuple[dict, dict, str]] = {
+    "default": ({"engine": "auto", "generation": "auto"}, {}, "engine auto, generation auto: what a user gets"),
+    "static_b8": (
+        {"engine": "trl", "generation": "static"},
+        {"steps_per_generation": 1},
+        "static cache + CUDA graphs at TRL's default generation batch",
+    ),
+    "trl_default": ({"engine": "trl", "generation": "trl"}, {}, "plain TRL 1.15 defaults"),
+    "trl_static_kwarg": (
+        {"engine": "trl", "generation": "trl"},
+        {"cache_implementation": "static"},
+        "TRL's own cache_implementation=static",
+    ),
+    "trl_continuous": (
+        {"engine": "trl", "generation": "continuous"},
+        {"steps_per_generation": 8},
+        "TRL use_transformers_continuous_batching, generation batch 64",
+    ),
+    "unsloth": ({"engine": "unsloth", "generation": "trl"}, {}, "Unsloth 2026.10.9, its own generate"),
+    "unsloth_static": (
+        {"engine": "unsloth", "generation": "static"},
+        {},
+        "Unsloth engine with the static-cache path (falls back if Unsloth's forward cannot be captured)",
+    ),
+    "vllm": ({"engine": "auto", "generation": "vllm", "fast_inference": True}, {}, "vLLM colocated"),
+}
+NOT_RUNNABLE = {
+    "vllm": "vllm is not installed on the GPU host and cannot be carried: vllm 0.25.1 is ~250 MB of wheels plus "
+    "dependencies against a 64 MiB per-call limit and no network there (../shared/offline-gpu/VLLM.md)",
+}
+
+QWEN05 = dict(
+    hidden_size=896,
+    intermediate_size=4864,
+    num_hidden_layers=24,
+    num_attention_heads=14,
+    num_key_value_heads=2,
+    max_position_embeddings=32768,
+    rope_theta=1000000.0,
+    vocab_size=151936,
+    tie_word_embeddings=True,
+)
+TINY = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=2048,
+    vocab_size=1024,
+    tie_word_embeddings=True,
+)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ---- models --------------------------------------------------------------------------------
+def build_random_qwen(out: Path, shape: dict, seed: int = 0) -> Path:
+    if (out / "config.json").is_file():
+        return out
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from tests.tiny_model import train_tokenizer
+
+    tok = train_tokenizer()
+    cfg = Qwen2Config(
+        **shape,
+        initializer_range=0.02,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=None,
+    )
+    torch.manual_seed(seed)
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    with torch.device(dev):
+        model = Qwen2ForCausalLM(cfg)
+    if dev == "cuda":
+        model = model.to(torch.bfloat16)
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    del model
+    return out
+
+
+# ---- one engine process --------------------------------------------------------------------
+def child(run_dir: Path, peak_file: Path) -> int:
+    import torch
+
+    from rl_studio.engine.run import run_engine
+
+    t0 = time.time()
+    rc = run_engine(run_dir)
+    out = {"rc": rc, "wall_s": time.time() - t0}
+    if torch.cuda.is_available():
+        out["peak_allocated_gb"] = torch.cuda.max_memory_allocated() / 1e9
+        out["peak_reserved_gb"] = torch.cuda.max_memory_reserved() / 1e9
+    peak_file.write_text(json.dumps(out))
+    return rc
+
+
+def make_run(data: dict, runs: Path, name: str) -> Path:
+    from rl_studio import config as config_mod
+    from rl_studio.rundir import CONFIG_FILE, claim_new
+
+    data = json.loads(json.dumps(data))
+    data.setdefault("run", {}).update(name=name, output_dir=str(runs))
+    cfg = config_mod.from_dict(data, base_dir=runs).absolutized()
+    run_dir = cfg.run_dir
+    if run_dir.exists():
+        import shutil
+
+        shutil.rmtree(run_dir)
+    claim_new(run_dir)
+    cfg.save(run_dir / CONFIG_FILE)
+    return run_dir
+
+
+def read_events(run_dir: Path) -> list[dict]:
+    p = run_dir / "events.jsonl"
+    if not p.is_file():
+        return []
+    out = []
+    for line in p.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return out
+
+
+def summarize(events: list[dict]) -> dict:
+    steps = [e for e in events if e.get("type") == "step"]
+    res: dict = {"steps_done": len(steps)}
+    if not steps:
+        return res
+    gen = [i for i, s in enumerate(steps) if (s.get("completion_tokens") or 0) > 0]
+    # steady state: from the second generation on (the first holds load, compile and graph capture)
+    start = gen[1] if len(gen) > 1 else (1 if len(steps) > 1 else 0)
+    window = steps[start:]
+    tokens = sum(s.get("completion_tokens") or 0 for s in window)
+    secs = sum(s.get("step_time") or 0.0 for s in window)
+    res.update(
+        tokens_per_s=round(tokens / secs, 1) if secs and tokens else None,
+        s_per_step=round(secs / len(window), 3) if window else None,
+        steady_steps=len(window),
+        steady_tokens=tokens,
+        first_step_s=round(steps[0].get("step_time") or 0.0, 2),
+        generation_steps=len(gen),
+    )
+    rewards = [s["metrics"].get("reward") for s in steps if s.get("metrics", {}).get("reward") is not None]
+    if rewards:
+        k = max(1, min(5, len(rewards) // 4))
+        res["reward_start"] = round(sum(rewards[:k]) / k, 4)
+        res["reward_end"] = round(sum(rewards[-k:]) / k, 4)
+        res["reward_curve"] = [round(r, 3) for r in rewards]
+    lengths = [s["metrics"].get("completions/mean_length") for s in steps if s.get("metrics")]
+    lengths = [x for x in lengths if x is not None]
+    if lengths:
+        res["mean_completion_length"] = round(sum(lengths) / len(lengths), 1)
+    return res
+
+
+def run_path(name: str, data: dict, runs: Path, timeout: float, env_extra: dict | None = None) -> dict:
+    run_dir = make_run(data, runs, name)
+    peak_file = run_dir / "peak.json"
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(env_extra or {})
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(run_dir), "--peak", str(peak_file)]
+    log(f"path {name}: starting ({run_dir})")
+    t0 = time.time()
+    with open(run_dir / "engine.log", "ab") as logf:
+        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=str(run_dir), start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            timed_out = True
+    events = read_events(run_dir)
+    res = summarize(events)
+    res["wall_s"] = round(time.time() - t0, 1)
+    res["timed_out"] = timed_out
+    if peak_file.is_file():
+        res.update(json.loads(peak_file.read_text()))
+    fin = [e for e in events if e.get("type") == "run_finished"]
+    if fin:
+        res["outcome"] = fin[-1].get("outcome")
+        if fin[-1].get("error"):
+            res["error"] = fin[-1]["error"]
+            res["where"] = fin[-1].get("where")
+    res["warnings"] = [e.get("message") for e in events if e.get("type") == "warning"]
+    res["generation_status"] = [
+        e.get("message") for e in events if e.get("type") == "status" and "generation" in str(e.get("message"))
+    ]
+    started = [e for e in events if e.get("type") == "run_started"]
+    if started:
+        res["engine"] = started[-1].get("engine")
+        res["versions"] = started[-1].get("versions")
+    gpu_ev = [e for e in events if e.get("type") == "gpu"]
+    if gpu_ev:
+        try:
+            res["nvml_peak_used_gb"] = round(max(g["gpus"][0].get("mem_used", 0) for g in gpu_ev) / 1e9, 2)
+        except Exception:  # noqa: BLE001
+            pass
+    if not res.get("tokens_per_s") and not timed_out and res.get("outcome") != "completed":
+        tail = (run_dir / "engine.log").read_text(errors="replace").splitlines()[-15:]
+        res["log_tail"] = tail
+    log(
+        f"path {name}: {res.get('outcome', 'no outcome')}{' (timed out)' if timed_out else ''}, "
+        f"{res.get('tokens_per_s')} tok/s, {res.get('s_per_step')} s/step, peak {res.get('peak_allocated_gb')}"
+        f" GB, reward {res.get('reward_start')} -> {res.get('reward_end')}, {res['wall_s']} s"
+    )
+    return res
+
+
+# ---- workloads -----------------------------------------------------------------------------
+def throughput_config(model_dir: Path, tiny: bool) -> dict:
+    n = 16 if tiny else 256
+    return {
+        "model": {"name": str(model_dir), "max_seq_length": 1024},
+        "lora": {"r": 16, "alpha": 16, "dropout": 0.0},
+        "dataset": {"source": "builtin:arithmetic", "answer_column": "answer", "max_samples": 512},
+        "rewards": [{"name": "boxed_format"}],
+        "grpo": {
+            "num_generations": 8,
+            "per_device_train_batch_size": 8,
+            "max_completion_length": n,
+            "generation_kwargs": {"min_new_tokens": n},
+            "learning_rate": 1e-5,
+            "beta": 0.0,
+            "loss_type": "dr_grpo",
+        },
+        "run": {"save_steps": 100000, "seed": 3407},
+    }
+
+
+def steps_for(path: str, tiny: bool) -> int:
+    if tiny:
+        return 4
+    return {
+        "trl_default": 3,
+        "trl_static_kwarg": 2,
+        "unsloth": 4,
+        "unsloth_static": 3,
+        "trl_continuous": 16,
+        "static_b8": 6,
+    }.get(path, 40)
+
+
+def workload_throughput(paths: list[str], work: Path, tiny: bool, timeout: float) -> dict:
+    model_dir = build_random_qwen(work / ("tiny-qwen" if tiny else "qwen2.5-0.5b-shape-random"), TINY if tiny else QWEN05)
+    base = throughput_config(model_dir, tiny)
+    out = {"model": "random-weight Qwen2.5-0.5B shape" if not tiny else "random tiny Qwen2", "config": base, "paths": {}}
+    for name in paths:
+        if name in NOT_RUNNABLE and not _vllm_present():
+            out["paths"][name] = {"ran": False, "reason": NOT_RUNNABLE[name]}
+            log(f"path {name}: not run ({NOT_RUNNABLE[name][:60]}...)")
+            continue
+        model_over, grpo_over, note = THROUGHPUT_PATHS[name]
+        data = json.loads(json.dumps(base))
+        data["model"].update(model_over)
+        data["grpo"].update(grpo_over)
+        data["grpo"]["max_steps"] = steps_for(name, tiny)
+        env = {"RL_STUDIO_STATIC_ON_CPU": "1"} if tiny else {}
+        if tiny and name.startswith("unsloth"):
+            out["paths"][name] = {"ran": False, "reason": "unsloth needs an NVIDIA GPU"}
+            continue
+        if tiny and name == "trl_continuous":
+            data["grpo"]["steps_per_generation"] = 2
+        res = run_path(f"tp-{name}", data, work / "runs", timeout, env)
+        res["note"] = note
+        res["ran"] = True
+        res["settings"] = {"model": model_over, "grpo": grpo_over, "max_steps": data["grpo"]["max_steps"]}
+        out["paths"][name] = res
+    return out
+
+
+def workload_learning(work: Path, tiny: bool, timeout: float, steps: int, lr: float) -> dict:
+    name = str(build_random_qwen(work / "tiny-qwen", TINY)) if tiny else "builtin:smollm2-135m-instruct"
+    data = {
+        "model": {"name": name, "engine": "auto", "generation": "auto", "max_seq_length": 512},
+        "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
+        "dataset": {
+            "source": "builtin:arithmetic",
+            "answer_column": "answer",
+            "system_prompt": "Solve the problem. Give the final answer as \\boxed{N}.",
+            "max_samples": 1024,
+        },
+        "rewards": [{"name": "correctness"}, {"name": "boxed_format", "weight": 0.5}],
+        "grpo": {
+            "num_generations": 8,
+            "per_device_train_batch_size": 16,
+            "max_completion_length": 16 if tiny else 160,
+            "learning_rate": lr,
+            "beta": 0.0,
+            "loss_type": "dr_grpo",
+            "max_steps": 4 if tiny else steps,
+            "temperature": 1.0,
+        },
+        "run": {"save_steps": 100000, "seed": 3407},
+    }
+    env = {"RL_STUDIO_STATIC_ON_CPU": "1"} if tiny else {}
+    res = run_path("learning-default", data, work / "runs", timeout, env)
+    res["config"] = data
+    res["reward_rose"] = bool(
+        res.get("reward_start") is not None and res.get("reward_end") is not None and res["reward_end"] > res["reward_start"]
+    )
+    return res
+
+
+def workload_decode(work: Path, tiny: bool, batches: list[int]) -> dict:
+    """The decoder alone: tokens/s of static+graphs, static eager and HF generate (dynamic cache)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from rl_studio.engine.static_generation import Sampling, StaticDecoder
+
+    model_dir = build_random_qwen(work / ("tiny-qwen" if tiny else "qwen2.5-0.5b-shape-random"), TINY if tiny else QWEN05)
+    cuda = torch.cuda.is_available()
+    dtype = torch.bfloat16 if cuda else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to("cuda" if cuda else "cpu")
+    from peft import LoraConfig, get_peft_model
+
+    model = get_peft_model(
+        model,
+        LoraConfig(r=16, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]),
+    )
+    n_new = 16 if tiny else 256
+    prompt_len = 12 if tiny else 100
+    out: dict = {"max_new_tokens": n_new, "prompt_len": prompt_len, "lora_r": 16, "batches": {}}
+    g = torch.Generator().manual_seed(0)
+    for b in batches:
+        prompts = [torch.randint(10, 300, (prompt_len - (i % 7),), generator=g).tolist() for i in range(b)]
+        row: dict = {}
+        s = Sampling(max_new_tokens=n_new, eos_ids=(2,), pad_id=0, min_new_tokens=n_new)
+        for label, graphs in (("static_graphs", True), ("static_eager", False)):
+            if graphs and not cuda:
+                continue
+            dec = StaticDecoder(model, s, use_graphs=graphs)
+            dec.generate(prompts)  # warm-up / capture
+            if cuda:
+                torch.cuda.synchronize()
+            reps = 3 if graphs else 1
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                res = dec.generate(prompts)
+            if cuda:
+                torch.cuda.synchronize()
+            dt = (time.perf_counter() - t0) / reps
+            row[label] = round(sum(len(r) for r in res) / dt, 1)
+            dec.free()
+            del dec
+        # in-place weight update: graphs must see it (greedy outputs equal eager after the update)
+        if cuda and b == batches[0]:
+            gs = Sampling(max_new_tokens=32, eos_ids=(2,), pad_id=0, greedy=True)
+            dg, de = StaticDecoder(model, gs, use_graphs=True), StaticDecoder(model, gs, use_graphs=False)
+            a1 = dg.generate(prompts)
+            with torch.no_grad():
+                for n_, p in model.named_parameters():
+                    if "lora_B" in n_:
+                        p.add_(torch.randn_like(p) * 0.05)
+            a2, e2 = dg.generate(prompts), de.generate(prompts)
+            same = sum(x == y for x, y in zip(a2, e2, strict=True))
+            out["graph_sees_lora_update"] = {"changed_after_update": a1 != a2, "rows_equal_to_eager": f"{same}/{len(e2)}"}
+            dg.free()
+            de.free()
+        ids = torch.nn.utils.rnn.pad_sequence(
+            [torch.tensor(p[::-1]) for p in prompts], batch_first=True, padding_value=0
+        ).flip(1)
+        am = (ids != 0).long()
+        dev = model.device
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            gen = model.generate(
+                input_ids=ids.to(dev), attention_mask=am.to(dev), max_new_tokens=n_new, min_new_tokens=n_new,
+                do_sample=True, pad_token_id=0, eos_token_id=2,
+            )
+        if cuda:
+            torch.cuda.synchronize()
+        row["hf_generate_dynamic"] = round((gen.shape[1] - ids.shape[1]) * b / (time.perf_counter() - t0), 1)
+        out["batches"][str(b)] = row
+        log(f"decode batch {b}: {row}")
+        if cuda:
+            torch.cuda.empty_cache()
+    del model
+    return out
+
+
+def _vllm_present() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("vllm") is not None
+
+
+def card_name() -> str:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
+    except Exception:  # noqa: BLE001
+        pass
+    return "cpu"
+
+
+def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for name in ("torch", "transformers", "trl", "peft", "accelerate", "unsloth", "unsloth_zoo", "bitsandbytes", "vllm", "triton"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workloads", default="decode,throughput,learning")
+    ap.add_argument("--paths", default=",".join(THROUGHPUT_PATHS))
+    ap.add_argument("--tiny", action="store_true", help="CPU smoke test: tiny shapes, a few steps")
+    ap.add_argument("--work", default="/tmp/rl-studio-bench")
+    ap.add_argument("--out", default=None, help="result file (default bench/results/<date>-<card>.json)")
+    ap.add_argument("--timeout", type=float, default=240.0, help="seconds per path")
+    ap.add_argument("--learning-steps", type=int, default=48)
+    ap.add_argument("--learning-lr", type=float, default=2e-4)
+    ap.add_argument("--batches", default="8,64,128")
+    ap.add_argument("--child", default=None)
+    ap.add_argument("--peak", default=None)
+    a = ap.parse_args(argv)
+    if a.child:
+        return child(Path(a.child), Path(a.peak))
+
+    work = Path(a.work)
+    work.mkdir(parents=True, exist_ok=True)
+    card = card_name()
+    date = datetime.now(UTC).strftime("%Y-%m-%d")
+    slug = card.replace("NVIDIA ", "").replace(" ", "-").lower()
+    out_path = Path(a.out) if a.out else ROOT / "bench" / "results" / f"{date}-{slug}.json"
+    result = json.loads(out_path.read_text()) if out_path.is_file() else {}
+    result.update(card=card, date=date, versions=versions())
+    result.setdefault("commands", []).append("python " + " ".join([str(Path(__file__).relative_to(ROOT))] + (argv or sys.argv[1:])))
+    workloads = [w for w in a.workloads.split(",") if w]
+
+    def save() -> None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(result, indent=1, default=str))
+
+    if "decode" in workloads:
+        try:
+            result["decode"] = workload_decode(work, a.tiny, [int(b) for b in a.batches.split(",")])
+        except Exception as e:  # noqa: BLE001 - the other workloads still run
+            import traceback
+
+            traceback.print_exc()
+            result["decode"] = {"error": f"{type(e).__name__}: {e}"[:500]}
+        save()
+    if "throughput" in workloads:
+        tp = workload_throughput([p for p in a.paths.split(",") if p], work, a.tiny, a.timeout)
+        prev = result.get("throughput", {})
+        prev_paths = prev.get("paths", {})
+        prev_paths.update(tp["paths"])
+        tp["paths"] = prev_paths
+        result["throughput"] = tp
+        paths = tp["paths"]
+        d, t = paths.get("default", {}).get("tokens_per_s"), paths.get("trl_default", {}).get("tokens_per_s")
+        if d and t:
+            result["default_vs_trl"] = round(d / t, 2)
+        u = paths.get("unsloth", {})
+        if u.get("peak_allocated_gb") and paths.get("default", {}).get("peak_allocated_gb"):
+            result["default_peak_vs_unsloth"] = round(paths["default"]["peak_allocated_gb"] / u["peak_allocated_gb"], 3)
+        save()
+    if "learning" in workloads:
+        result["learning"] = workload_learning(work, a.tiny, a.timeout, a.learning_steps, a.learning_lr)
+        save()
+    # a short table last
+    print("\n== results:", out_path)
+    for name, r in result.get("throughput", {}).get("paths", {}).items():
+        if r.get("ran"):
+            print(f"  {name:18s} {str(r.get('tokens_per_s')):>9s} tok/s  {str(r.get('s_per_step')):>7s} s/step  "
+                  f"peak {r.get('peak_allocated_gb')}  {r.get('outcome')}  {('; '.join(r.get('warnings') or []))[:120]}")
+        else:
+            print(f"  {name:18s} not run: {r.get('reason', '')[:90]}")
+    if "default_vs_trl" in result:
+        print("  default_vs_trl:", result["default_vs_trl"])
+    if "learning" in result:
+        L = result["learning"]
+        print(f"  learning: reward {L.get('reward_start')} -> {L.get('reward_end')} rose={L.get('reward_rose')} "
+              f"{L.get('tokens_per_s')} tok/s {L.get('outcome')}")
+    if "decode" in result:
+        print("  decode:", json.dumps(result["decode"].get("batches", result["decode"]))[:600])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
