@@ -39,8 +39,8 @@ def device_name() -> str:
     return "cpu"
 
 
-def pick_engine(requested: str) -> str:
-    """auto: unsloth on an NVIDIA GPU when it is installed, else trl."""
+def pick_engine(requested: str, model_cfg: Any = None) -> str:
+    """auto: the engine of the fastest generation path here (engine/generation.py's auto_engine)."""
     has_unsloth = importlib.util.find_spec("unsloth") is not None
     if requested == "unsloth":
         if not cuda_available():
@@ -53,7 +53,9 @@ def pick_engine(requested: str) -> str:
         return "unsloth"
     if requested == "trl":
         return "trl"
-    return "unsloth" if has_unsloth and cuda_available() else "trl"
+    from rl_studio.engine.generation import auto_engine
+
+    return auto_engine(model_cfg, has_unsloth=has_unsloth, cuda=cuda_available())
 
 
 def pick_dtype(requested: str) -> str:

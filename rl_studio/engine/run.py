@@ -58,7 +58,7 @@ def prepare(cfg, run_dir: Path, *, status=None, num_processes: int = 1) -> Prepa
     from rl_studio.rewards import resolve_rewards
 
     say = status or (lambda *a, **k: None)
-    engine = pick_engine(cfg.model.engine)
+    engine = pick_engine(cfg.model.engine, cfg.model)
     cuda = cuda_available()
     args = make_grpo_config(
         cfg, run_dir, cuda=cuda, bf16=pick_dtype(cfg.model.dtype) == "bfloat16", num_processes=num_processes
@@ -145,7 +145,7 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
     from rl_studio.engine.loading import device_name, load, pick_engine
     from rl_studio.rewards.capture import SampleCapture
 
-    if pick_engine(cfg.model.engine) == "unsloth":
+    if pick_engine(cfg.model.engine, cfg.model) == "unsloth":
         import unsloth  # noqa: F401 - Unsloth must be imported before trl and transformers to patch them
     prep = prepare(cfg, run_dir, status=say)
     from transformers.utils import logging as hf_logging
@@ -175,7 +175,7 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
     callback = StudioCallbackFactory.make(writer, run_dir, capture, args, cfg)
     from rl_studio.engine.generation import apply_generation_path
 
-    apply_generation_path(cfg, loaded, args, writer)
+    generation = apply_generation_path(cfg, loaded, args, writer)
     say("compiling", "building GRPOTrainer")
     trainer = GRPOTrainer(
         model=loaded.model,
@@ -186,6 +186,7 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
         peft_config=loaded.peft_config,
         callbacks=[callback],
     )
+    generation.attach(trainer)  # the static-cache path replaces the trainer's generate
     resume_from = None
     if resume:
         resume_from = newest_checkpoint(run_dir)
