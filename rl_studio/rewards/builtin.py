@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}")
-ANSWER_LINE = re.compile(r"(?:answer\s*(?:is)?\s*[:=]?|####)\s*\$?\s*(-?[\d,]*\.?\d+)", re.IGNORECASE)
+ANSWER_LINE = re.compile(r"(?:answer\s*(?:is\s*:?|[:=])|####)\s*\$?\s*(-?[\d,]*\.?\d+)", re.IGNORECASE)
 NUMBER = re.compile(r"-?\d[\d,]*\.?\d*|-?\.\d+")
 THINK_STRICT = re.compile(r"^\s*<think>.+?</think>\s*\S", re.DOTALL)
 THINK_LOOSE = re.compile(r"<think>.*?</think>", re.DOTALL)
