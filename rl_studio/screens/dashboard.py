@@ -19,12 +19,11 @@ from rl_studio.screens.dialogs import ConfirmDialog, QuitDialog
 from rl_studio.screens.follower import follow
 from rl_studio.screens.health import assess, health_line
 from rl_studio.screens.messages import EngineAlive, RunChanged
-from rl_studio.screens.plots import CHARTS, MetricPlot
 from rl_studio.screens.run_model import RunModel
 from rl_studio.screens.samples_pane import SamplesPane
 
 STARTUP_GRACE_S = 60.0  # a run just started counts as alive this long before its pid file shows
-PLOT_EVERY_S = 0.5  # plots redraw at most twice a second however fast events come
+PLOT_EVERY_S = 1.0  # plots redraw at most once a second however fast events come
 
 
 class DashboardScreen(Screen):
@@ -55,14 +54,14 @@ class DashboardScreen(Screen):
         self.logged = 0
         self.t0: float | None = None
         self.health = ""
+        self.plots_ready = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="dash-header", classes="bar")
         yield Static("HEALTH: waiting for steps", id="dash-health")
         with TabbedContent(initial="plots", id="dash-tabs"):
-            with TabPane("1 Plots", id="plots"), Grid(id="plot-grid"):
-                for key, title, lines in CHARTS:
-                    yield MetricPlot(title, lines, id=f"plot-{key}")
+            with TabPane("1 Plots", id="plots"):
+                yield Static("plots: loading…", id="plots-loading")
             with TabPane("2 Samples", id="samples"):
                 yield SamplesPane(self.model, id="samples-pane")
             with TabPane("3 Log", id="log"):
@@ -71,6 +70,16 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self.update_header()
+        # Paint the header first; the plot library, the plots and the backlog come right after.
+        self.call_after_refresh(self.after_first_frame)
+
+    def after_first_frame(self) -> None:
+        from rl_studio.screens.plots import CHARTS, MetricPlot
+
+        grid = Grid(*(MetricPlot(title, lines, id=f"plot-{key}") for key, title, lines in CHARTS), id="plot-grid")
+        self.query_one("#plots-loading").remove()
+        self.query_one("#plots", TabPane).mount(grid)
+        self.plots_ready = True
         if self.follow_events:
             self.follow_run()
 
@@ -95,7 +104,8 @@ class DashboardScreen(Screen):
     def refresh_view(self, plots_now: bool = False) -> None:
         self.update_header()
         self.update_log()
-        self.query_one(SamplesPane).update_view()
+        if self.query_one(TabbedContent).active == "samples":
+            self.query_one(SamplesPane).update_view()
         wait = PLOT_EVERY_S - (time.monotonic() - self.plotted_at)
         if plots_now or wait <= 0:
             self.draw_plots()
@@ -125,13 +135,32 @@ class DashboardScreen(Screen):
             self.query_one(Log).write_lines([log_line(e, t0) for e in entries])
 
     def draw_plots(self) -> None:
+        """Start the plot worker for the plots whose data, size or smoothing changed."""
         self.plot_timer = None
         self.plotted_at = time.monotonic()
-        if self.query_one(TabbedContent).active != "plots":
+        if not self.plots_ready or self.query_one(TabbedContent).active != "plots":
             return
-        with self.model.lock:
-            for plot in self.query(MetricPlot):
-                plot.draw(self.model.series, self.smooth)
+        from rl_studio.screens.plots import MetricPlot
+
+        jobs = []
+        for plot in self.query(MetricPlot):
+            key = plot.wanted_key(self.model.series, self.smooth)
+            if key != plot.drawn_key and plot.size.width > 0:
+                jobs.append((plot, plot.size.width, plot.size.height, plot.theme_name(), self.smooth))
+        if jobs:
+            self.build_plots(jobs)
+
+    @work(thread=True, exclusive=True, group="plots")
+    def build_plots(self, jobs: list) -> None:
+        worker = get_current_worker()
+        for plot, width, height, theme, smooth in jobs:
+            if worker.is_cancelled:
+                return
+            with self.model.lock:
+                key = (self.model.series.version, width, height, smooth)
+                data = plot.collect(self.model.series, smooth)
+            text = plot.build(data, width, height, theme)
+            self.app.call_from_thread(plot.show, text, key)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "plots":

@@ -1,9 +1,18 @@
-"""The dashboard's plots: one PlotextPlot per chart, each drawing downsampled series it owns."""
+"""The dashboard's plots: one PlotextPlot per chart, each owning its plot; built off the UI thread.
+
+Building a plotext chart and turning its ANSI text into styled lines costs tens of milliseconds per
+chart, so `build()` runs in the dashboard's plot worker thread, down to the finished Strips, and
+`render_line()` only hands them over (Textual's line API). Keys stay responsive while plots redraw.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+from rich.console import Console
+from rich.text import Text
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from rl_studio.screens.series import SeriesStore
@@ -43,41 +52,13 @@ CHARTS = (
 )
 
 
-class MetricPlot(PlotextPlot):
-    """A chart of a few metrics; `draw(store)` redraws it from the shared series."""
+@dataclass
+class PlotData:
+    """What one chart draws: taken from the series under the model lock, drawn without it."""
 
-    def __init__(self, title: str, lines_of, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.chart_title = title
-        self.lines_of = lines_of
-        self.drawn_key: tuple | None = None
-
-    def draw(self, store: SeriesStore, smooth: bool, force: bool = False) -> bool:  # noqa: C901
-        """Redraw when the data, size or smoothing changed; returns whether it drew."""
-        width = max(10, self.size.width - 12)
-        key = (store.version, width, self.size.height, smooth)
-        if key == self.drawn_key and not force:
-            return False
-        self.drawn_key = key
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        legend = []
-        for i, line in enumerate(self.lines_of(store)):
-            xs, ys = store.downsample(line.key, width, smooth)
-            if ys:
-                marker = MARKERS[i % len(MARKERS)]
-                plt.plot(xs, ys, marker=marker, yside=line.yside)
-                legend.append(f"{marker} {line.label}")
-        if legend and len(store):
-            plt.xticks(step_ticks(int(store.steps[0]), int(store.steps[-1])))
-        # The legend goes in the title: markers tell lines apart without colour and cover no data.
-        suffix = " ~smoothed" if smooth else ""
-        title = f"{self.chart_title}{suffix}: " + "  ".join(legend) if legend else f"{self.chart_title}: no data yet"
-        room = max(8, self.size.width - 4)
-        plt.title(title if len(title) <= room else title[: room - 1] + "…")
-        self.refresh()
-        return True
+    lines: list[tuple[list[float], list[float], str, str]]
+    title: str
+    ticks: list[int]
 
 
 def step_ticks(first: int, last: int, n: int = 4) -> list[int]:
@@ -85,3 +66,81 @@ def step_ticks(first: int, last: int, n: int = 4) -> list[int]:
     if last <= first:
         return [first]
     return sorted({round(first + (last - first) * i / n) for i in range(n + 1)})
+
+
+class MetricPlot(PlotextPlot):
+    """A chart of a few metrics. `collect` reads the series, `build` draws (any thread), `render` shows."""
+
+    def __init__(self, title: str, lines_of, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chart_title = title
+        self.lines_of = lines_of
+        self.drawn_key: tuple | None = None
+        self.strips: list[Strip] | None = None
+        self.build_lock = threading.Lock()
+        self.console = Console(width=80, color_system="truecolor", legacy_windows=False, force_terminal=True)
+
+    def wanted_key(self, store: SeriesStore, smooth: bool) -> tuple:
+        return (store.version, self.size.width, self.size.height, smooth)
+
+    def collect(self, store: SeriesStore, smooth: bool) -> PlotData:
+        """The downsampled lines, legend title and step ticks (call under the model lock)."""
+        width = max(10, self.size.width - 12)
+        lines, legend = [], []
+        for i, line in enumerate(self.lines_of(store)):
+            xs, ys = store.downsample(line.key, width, smooth)
+            if ys:
+                marker = MARKERS[i % len(MARKERS)]
+                lines.append((xs, ys, marker, line.yside))
+                legend.append(f"{marker} {line.label}")
+        ticks = step_ticks(int(store.steps[0]), int(store.steps[-1])) if lines and len(store) else []
+        # The legend goes in the title: markers tell lines apart without colour and cover no data.
+        suffix = " ~smoothed" if smooth else ""
+        title = f"{self.chart_title}{suffix}: " + "  ".join(legend) if legend else f"{self.chart_title}: no data yet"
+        room = max(8, self.size.width - 4)
+        return PlotData(lines, title if len(title) <= room else title[: room - 1] + "…", ticks)
+
+    def build(self, data: PlotData, width: int, height: int, theme: str) -> list[Strip]:
+        """Draw with plotext, down to styled lines; safe off the UI thread (plot and console are this widget's)."""
+        with self.build_lock:
+            plt = self.plt
+            plt.clear_data()
+            plt.clear_figure()
+            for xs, ys, marker, yside in data.lines:
+                plt.plot(xs, ys, marker=marker, yside=yside)
+            if data.ticks:
+                plt.xticks(data.ticks)
+            plt.title(data.title)
+            plt.plotsize(width, height)
+            plt._set_size(width, height)
+            plt.theme(theme)
+            text = Text.from_ansi(plt.build(), no_wrap=True, end="")
+            options = self.console.options.update(width=width, height=height, no_wrap=True, overflow="crop")
+            lines = self.console.render_lines(text, options, pad=True)
+            return [Strip(line, width) for line in lines]
+
+    def theme_name(self) -> str:
+        return self._get_plotext_theme_name(self.app.theme)
+
+    def show(self, strips: list[Strip], key: tuple) -> None:
+        self.strips = strips
+        self.drawn_key = key
+        self.refresh()
+
+    def draw(self, store: SeriesStore, smooth: bool, force: bool = False) -> bool:
+        """Redraw now on this thread (tests and the benchmark); returns whether it drew."""
+        key = self.wanted_key(store, smooth)
+        if key == self.drawn_key and not force:
+            return False
+        data = self.collect(store, smooth)
+        self.show(self.build(data, self.size.width, self.size.height, self.theme_name()), key)
+        return True
+
+    def render_line(self, y: int) -> Strip:
+        if self.strips is None:
+            if y:
+                return Strip.blank(self.size.width)
+            return Strip(list(Text(f"{self.chart_title}: drawing…", end="").render(self.console)))
+        if y < len(self.strips):
+            return self.strips[y].crop_extend(0, self.size.width, None)
+        return Strip.blank(self.size.width)

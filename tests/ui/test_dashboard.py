@@ -25,12 +25,15 @@ async def test_finished_run_loads_header_plots_and_log(recorded_run):
     async with app.run_test(size=(120, 40)) as pilot:
         dash = app.screen
         await wait_for(pilot, lambda: dash.model.loaded)
-        await pilot.pause(0.6)
+        await wait_for(pilot, lambda: all(p.drawn_key and p.drawn_key[0] == dash.model.series.version
+                                          for p in dash.query(MetricPlot)))
         header = str(dash.query_one("#dash-header", Static).render())
         assert "step 60/60" in header and "COMPLETED" in header
         assert len(dash.model.series) == 60
         plot = dash.query_one("#plot-reward", MetricPlot)
-        assert plot.drawn_key is not None and plot.drawn_key[0] == dash.model.series.version
+        drawn = "\n".join(strip.text for strip in plot.strips)
+        assert "Reward: ● total  x correctness  + think_format" in drawn
+        assert "●" in drawn.split("\n", 3)[3], "the total-reward line is drawn"
         log = dash.query_one(Log)
         text = "\n".join(str(line) for line in log.lines)
         assert "WARN" in text and "think_format returned None" in text and "run completed" in text

@@ -11,6 +11,7 @@ import pytest
 
 from rl_studio.screens.app import StudioApp
 from rl_studio.screens.dashboard import DashboardScreen
+from rl_studio.screens.plots import MetricPlot
 from rl_studio.screens.wizard import first_step
 from tests.ui.fakes import FakeServices
 from tests.ui.helpers import wait_for
@@ -53,8 +54,12 @@ def test_dashboard(snap_compare, recorded_run, tab, size):
     app = StudioApp(lambda: DashboardScreen(recorded_run), keymap={})
 
     async def run_before(pilot):
-        await wait_for(pilot, lambda: pilot.app.screen.model.loaded)
+        dash = pilot.app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
         await pilot.press({"plots": "1", "samples": "2", "log": "3"}[tab])
-        await pilot.pause(0.7)  # one plot interval
+        if tab == "plots":
+            await wait_for(pilot, lambda: all(p.drawn_key and p.drawn_key[0] == dash.model.series.version
+                                              for p in dash.query(MetricPlot)))
+        await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
