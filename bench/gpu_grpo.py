@@ -87,6 +87,13 @@ TINY = dict(
 )
 
 
+DEADLINE = [float("inf")]
+
+
+def remaining() -> float:
+    return DEADLINE[0] - time.time()
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -202,6 +209,7 @@ def summarize(events: list[dict]) -> dict:
 
 
 def run_path(name: str, data: dict, runs: Path, timeout: float, env_extra: dict | None = None) -> dict:
+    timeout = max(30.0, min(timeout, remaining() - 15))
     run_dir = make_run(data, runs, name)
     peak_file = run_dir / "peak.json"
     env = dict(os.environ)
@@ -299,6 +307,10 @@ def workload_throughput(paths: list[str], work: Path, tiny: bool, timeout: float
         if name in NOT_RUNNABLE and not _vllm_present():
             out["paths"][name] = {"ran": False, "reason": NOT_RUNNABLE[name]}
             log(f"path {name}: not run ({NOT_RUNNABLE[name][:60]}...)")
+            continue
+        if remaining() < 75:
+            out["paths"][name] = {"ran": False, "reason": "skipped: this call's time budget was spent"}
+            log(f"path {name}: skipped (budget)")
             continue
         model_over, grpo_over, note = THROUGHPUT_PATHS[name]
         data = json.loads(json.dumps(base))
@@ -430,6 +442,117 @@ def workload_decode(work: Path, tiny: bool, batches: list[int]) -> dict:
     return out
 
 
+def workload_acceptance(work: Path, tiny: bool, timeout: float) -> dict:
+    """Issue 2's GPU check through the CLI: `rl-studio train` with engine unsloth (16-bit and 4-bit LoRA),
+    then `rl-studio export --merged-16bit`, reloaded with plain transformers and asked to generate."""
+    name = str(build_random_qwen(work / "tiny-qwen", TINY)) if tiny else "builtin:smollm2-135m-instruct"
+    runs = work / "acceptance"
+    if runs.exists():
+        import shutil
+
+        shutil.rmtree(runs)
+    runs.mkdir(parents=True)
+    cfg_file = runs / "accept.toml"
+    cfg_file.write_text(
+        f"""[model]
+name = "{name}"
+engine = "{'trl' if tiny else 'unsloth'}"
+max_seq_length = 512
+[lora]
+r = 16
+alpha = 16
+[dataset]
+source = "builtin:arithmetic"
+answer_column = "answer"
+system_prompt = "Give the final answer as \\\\boxed{{N}}."
+max_samples = 256
+[[rewards]]
+name = "correctness"
+[[rewards]]
+name = "boxed_format"
+weight = 0.5
+[grpo]
+num_generations = 4
+per_device_train_batch_size = 8
+max_completion_length = 64
+max_steps = 5
+learning_rate = 1e-4
+[run]
+name = "accept"
+output_dir = "{runs}"
+save_steps = 100000
+"""
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    out: dict = {"config": cfg_file.read_text(), "runs": {}}
+
+    def cli(args: list[str], tmo: float) -> tuple[int, str, float]:
+        t0 = time.time()
+        tmo = max(20.0, min(tmo, remaining() - 10))
+        log("$ rl-studio " + " ".join(args))
+        try:
+            p = subprocess.run([sys.executable, "-m", "rl_studio", *args], env=env, capture_output=True, text=True, timeout=tmo)
+            text = (p.stdout + p.stderr)[-3000:]
+            rc = p.returncode
+        except subprocess.TimeoutExpired as e:
+            text, rc = str(e)[-500:], 124
+        print(text[-1200:], flush=True)
+        return rc, text, time.time() - t0
+
+    variants = {"lora16": [], "lora4": ["--set", "model.load_in_4bit=true"]}
+    if tiny:
+        variants = {"lora16": []}
+    for label, extra in variants.items():
+        if remaining() < 90:
+            out["runs"][label] = {"ran": False, "reason": "skipped: this call's time budget was spent"}
+            continue
+        rc, text, wall = cli(["train", str(cfg_file), "--set", f"run.name={label}", *extra], timeout)
+        run_dir = runs / label
+        res = summarize(read_events(run_dir))
+        ev = read_events(run_dir)
+        started = [e for e in ev if e.get("type") == "run_started"]
+        gpu_ev = [e for e in ev if e.get("type") == "gpu"]
+        res.update(rc=rc, wall_s=round(wall, 1), engine=started[-1].get("engine") if started else None,
+                   device=started[-1].get("device") if started else None,
+                   warnings=[e.get("message") for e in ev if e.get("type") == "warning"])
+        if gpu_ev:
+            try:
+                res["nvml_peak_used_gb"] = round(max(g["gpus"][0].get("mem_used", 0) for g in gpu_ev) / 1e9, 2)
+            except Exception:  # noqa: BLE001
+                pass
+        if rc != 0:
+            res["output_tail"] = text[-1500:]
+        out["runs"][label] = res
+    for label in out["runs"]:
+        if out["runs"][label].get("rc") != 0 or remaining() < 60:
+            continue
+        target = runs / f"merged16-{label}"
+        rc, text, wall = cli(["export", str(runs / label), "--merged-16bit", str(target)], timeout)
+        exp = {"rc": rc, "wall_s": round(wall, 1)}
+        if rc == 0:
+            code = (
+                "import torch,sys,json\n"
+                "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+                f"d={str(target)!r}\n"
+                "dev='cuda' if torch.cuda.is_available() else 'cpu'\n"
+                "tok=AutoTokenizer.from_pretrained(d); m=AutoModelForCausalLM.from_pretrained(d, dtype=torch.bfloat16 if dev=='cuda' else torch.float32).to(dev)\n"
+                "msgs=[{'role':'user','content':'What is 7 plus 5? Give the final answer as \\\\boxed{N}.'}]\n"
+                "ids=tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors='pt', return_dict=True).to(dev)\n"
+                "out=m.generate(**ids, max_new_tokens=48, do_sample=False)\n"
+                "print(json.dumps({'class': type(m).__name__, 'text': tok.decode(out[0, ids['input_ids'].shape[1]:], skip_special_tokens=True)}))\n"
+            )
+            p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+            line = [x for x in p.stdout.splitlines() if x.startswith("{")]
+            exp["reload"] = json.loads(line[-1]) if line else {"error": (p.stdout + p.stderr)[-800:]}
+            exp["files"] = sorted(f.name for f in target.iterdir()) if target.is_dir() else []
+        else:
+            exp["output_tail"] = text[-1500:]
+        out["runs"][label]["export_merged_16bit"] = exp
+        log(f"acceptance {label}: train rc {out['runs'][label].get('rc')}, export rc {rc}, reload {exp.get('reload')}")
+    return out
+
+
 def _vllm_present() -> bool:
     import importlib.util
 
@@ -470,12 +593,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--learning-steps", type=int, default=48)
     ap.add_argument("--learning-lr", type=float, default=2e-4)
     ap.add_argument("--batches", default="8,64,128")
+    ap.add_argument("--budget", type=float, default=None, help="seconds for the whole call; later paths are skipped")
     ap.add_argument("--child", default=None)
     ap.add_argument("--peak", default=None)
     a = ap.parse_args(argv)
     if a.child:
         return child(Path(a.child), Path(a.peak))
 
+    if a.budget:
+        DEADLINE[0] = time.time() + a.budget
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
     card = card_name()
@@ -491,15 +617,6 @@ def main(argv: list[str] | None = None) -> int:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(result, indent=1, default=str))
 
-    if "decode" in workloads:
-        try:
-            result["decode"] = workload_decode(work, a.tiny, [int(b) for b in a.batches.split(",")])
-        except Exception as e:  # noqa: BLE001 - the other workloads still run
-            import traceback
-
-            traceback.print_exc()
-            result["decode"] = {"error": f"{type(e).__name__}: {e}"[:500]}
-        save()
     if "throughput" in workloads:
         tp = workload_throughput([p for p in a.paths.split(",") if p], work, a.tiny, a.timeout)
         prev = result.get("throughput", {})
@@ -515,8 +632,20 @@ def main(argv: list[str] | None = None) -> int:
         if u.get("peak_allocated_gb") and paths.get("default", {}).get("peak_allocated_gb"):
             result["default_peak_vs_unsloth"] = round(paths["default"]["peak_allocated_gb"] / u["peak_allocated_gb"], 3)
         save()
+    if "decode" in workloads and remaining() > 90:
+        try:
+            result["decode"] = workload_decode(work, a.tiny, [int(b) for b in a.batches.split(",")])
+        except Exception as e:  # noqa: BLE001 - the other workloads still run
+            import traceback
+
+            traceback.print_exc()
+            result["decode"] = {"error": f"{type(e).__name__}: {e}"[:500]}
+        save()
     if "learning" in workloads:
         result["learning"] = workload_learning(work, a.tiny, a.timeout, a.learning_steps, a.learning_lr)
+        save()
+    if "acceptance" in workloads:
+        result["acceptance"] = workload_acceptance(work, a.tiny, a.timeout)
         save()
     # a short table last
     print("\n== results:", out_path)
@@ -532,6 +661,10 @@ def main(argv: list[str] | None = None) -> int:
         L = result["learning"]
         print(f"  learning: reward {L.get('reward_start')} -> {L.get('reward_end')} rose={L.get('reward_rose')} "
               f"{L.get('tokens_per_s')} tok/s {L.get('outcome')}")
+    for label, r in result.get("acceptance", {}).get("runs", {}).items():
+        print(f"  acceptance {label}: rc {r.get('rc')} engine {r.get('engine')} steps {r.get('steps_done')} "
+              f"{r.get('tokens_per_s')} tok/s, export {r.get('export_merged_16bit', {}).get('rc')} "
+              f"reload {str(r.get('export_merged_16bit', {}).get('reload'))[:100]}")
     if "decode" in result:
         print("  decode:", json.dumps(result["decode"].get("batches", result["decode"]))[:600])
     return 0
