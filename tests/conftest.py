@@ -37,7 +37,7 @@ def tiny_llama(tmp_path_factory) -> Path:
 
 
 def write_config(path: Path, model: Path, *, steps: int = 3, extra: str = "", rewards: str | None = None,
-                 grpo: str = "", name: str = "run", lora: str = "r = 8\nalpha = 16") -> Path:
+                 grpo: str = "", name: str = "run", lora: str = "r = 8\nalpha = 16", save_steps: int = 2) -> Path:
     rewards = rewards if rewards is not None else (
         '[[rewards]]\nname = "correctness"\n\n[[rewards]]\nname = "boxed_format"\nweight = 0.5\n'
     )
@@ -70,7 +70,7 @@ learning_rate = 1e-3
 [run]
 name = "{name}"
 output_dir = "runs"
-save_steps = 2
+save_steps = {save_steps}
 {extra}
 """)
     return path

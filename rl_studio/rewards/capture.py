@@ -74,10 +74,10 @@ class SampleCapture:
             batch["scores"][name] = out
 
     def wrap(self, reward: Reward) -> Callable[..., Any]:
-        func, name = reward.func, reward.name
-        is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
+        from trl.trainer.utils import is_async_callable  # TRL's own test decides how it will call the wrapper
 
-        if is_async:
+        func, name = reward.func, reward.name
+        if is_async_callable(func):
 
             async def wrapped_async(**kwargs: Any) -> list[Any]:
                 out = _check(name, await func(**kwargs), len(kwargs.get("completions") or []))
