@@ -57,13 +57,13 @@ class StudioApp(App[int]):
         self.exit(0)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every key binding of the current screen is in the palette too, by its description."""
+        """Every studio key binding (those with ids) of the current screen is in the palette too."""
         yield from super().get_system_commands(screen)
         seen = set()
         for _key, active in screen.active_bindings.items():
             b = active.binding
-            if b.system or not b.description or (b.id or b.action) in seen or b.action in ("quit", "command_palette"):
+            if not b.id or b.system or not b.description or b.id in seen or b.action in ("quit", "command_palette"):
                 continue
-            seen.add(b.id or b.action)
+            seen.add(b.id)
             yield SystemCommand(b.description, f"key {self.get_key_display(b)}  ({b.id or b.action})",
                                 partial(self.call_later, self.run_action, b.action, active.node))

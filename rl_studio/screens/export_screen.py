@@ -25,11 +25,11 @@ KINDS = {
 class ExportScreen(Screen):
     BINDINGS = [
         Binding("a", "export('adapter')", "Adapter", id="export.adapter"),
-        Binding("m", "export('merged-16bit')", "Merged 16-bit", id="export.merged16"),
-        Binding("4", "export('merged-4bit')", "Merged 4-bit", id="export.merged4"),
+        Binding("m", "export('merged-16bit')", "Merged-16", id="export.merged16"),
+        Binding("4", "export('merged-4bit')", "Merged-4", id="export.merged4"),
         Binding("g", "export('gguf')", "GGUF", id="export.gguf"),
-        Binding("h", "export('push')", "Push to Hub", id="export.push"),
-        Binding("w", "summary", "Write summary", id="export.summary"),
+        Binding("h", "export('push')", "Hub", id="export.push"),
+        Binding("w", "summary", "Summary", id="export.summary"),
         Binding("escape", "app.pop_screen", "Back", id="export.back"),
     ]
 

@@ -6,6 +6,7 @@ import copy
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -70,10 +71,10 @@ class RewardsStep(StepScreen):
         yield Static("Reward functions (the total is the weighted sum)", classes="field-label")
         yield DataTable(cursor_type="row", id="rewards-table")
         yield Static("", id="rewards-error", classes="field-note")
-        yield Static("Try it: completions separated by lines of ---, scored with row 0 of the dataset (ctrl+t)",
+        yield Static("Try it (ctrl+t): completions split by --- lines, scored on dataset row 0",
                      classes="field-label")
-        yield TextArea(TRY_EXAMPLE, id="try-text")
-        yield Static("", id="try-result", classes="preview", markup=False)
+        yield TextArea(TRY_EXAMPLE, id="try-text", compact=True)
+        yield Static("", id="try-result", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#try-text", TextArea).styles.height = 5
@@ -87,7 +88,7 @@ class RewardsStep(StepScreen):
         row = table.cursor_row
         table.clear()
         for c in self.candidates:
-            table.add_row("[x]" if c.on else "[ ]", c.spec.label, f"{c.spec.weight:g}", c.about[:60])
+            table.add_row(Text("[x]" if c.on else "[ ]"), c.spec.label, f"{c.spec.weight:g}", c.about[:44])
         table.styles.height = len(self.candidates) + 1
         if self.candidates:
             table.move_cursor(row=min(row, len(self.candidates) - 1))
@@ -179,6 +180,7 @@ class RewardsStep(StepScreen):
             return
         self.apply()
         self.query_one("#try-result", Static).update("scoring…")
+        self.query_one("#try-result", Static).add_class("preview")
         self.run_try(copy.deepcopy(self.cfg), completions)
 
     @work(thread=True, exclusive=True, group="try")
