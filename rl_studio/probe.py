@@ -2,7 +2,8 @@
 
 The Textual app must never import torch, trl or transformers (its first frame would wait 30 s), so
 each question here runs `python -m rl_studio.probe QUESTION` with JSON in and JSON out. Results
-that cannot change (GRPOConfig's fields for one trl version) are cached on disk.
+that cannot change (GRPOConfig's fields for one trl version) are cached on disk. The child side is
+`rl_studio.probe_child`; nothing here imports it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rl_studio.config import RunConfig, from_dict
+from rl_studio.config import RunConfig
 from rl_studio.errors import StudioError
-from rl_studio.rewards.resolve import reward_functions_in  # noqa: F401 - pure ast, re-exported for the app
+from rl_studio.rewards.listing import reward_functions_in  # noqa: F401 - pure ast, re-exported for the app
 
 TIMEOUT = 300
 
@@ -27,7 +28,7 @@ def _ask(question: str, payload: dict[str, Any], timeout: float = TIMEOUT) -> An
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "rl_studio.probe", question],
+            [sys.executable, "-m", "rl_studio.probe_child", question],
             input=json.dumps(payload),
             capture_output=True,
             text=True,
@@ -51,7 +52,7 @@ def _cfg_payload(cfg: RunConfig) -> dict[str, Any]:
 
 
 def _cache_file(name: str) -> Path:
-    from rl_studio.models import cache_dir
+    from rl_studio.cache import cache_dir
 
     return cache_dir() / "probe" / name
 
@@ -114,119 +115,3 @@ def cached_models(output_dir: Path | None = None) -> list[str]:
             if name and name not in names:
                 names.append(name)
     return names
-
-
-# ---- the child side -----------------------------------------------------------------------------
-
-
-def _estimate(cfg: RunConfig, model_cfg: dict[str, Any]) -> dict[str, Any]:
-    h = int(model_cfg.get("hidden_size") or 0)
-    layers = int(model_cfg.get("num_hidden_layers") or 0)
-    inter = int(model_cfg.get("intermediate_size") or 4 * h)
-    vocab = int(model_cfg.get("vocab_size") or 0)
-    heads = int(model_cfg.get("num_attention_heads") or 1)
-    kv = int(model_cfg.get("num_key_value_heads") or heads)
-    if not (h and layers and vocab):
-        return {"params": None, "trainable_params": None, "est_gpu_gib": None}
-    head_dim = h // heads
-    attn = h * h * 2 + 2 * h * kv * head_dim
-    mlp = 3 * h * inter
-    params = layers * (attn + mlp) + vocab * h * (1 if model_cfg.get("tie_word_embeddings", True) else 2)
-    shapes = {
-        "q_proj": (h, h), "k_proj": (h, kv * head_dim), "v_proj": (h, kv * head_dim), "o_proj": (h, h),
-        "gate_proj": (h, inter), "up_proj": (h, inter), "down_proj": (inter, h),
-    }
-    if cfg.lora.enabled:
-        r = cfg.lora.r
-        trainable = layers * sum(r * (a + b) for m, (a, b) in shapes.items() if m in cfg.lora.target_modules)
-    else:
-        trainable = params
-    bytes_per = 0.56 if cfg.model.load_in_4bit else 2.0
-    weights = params * bytes_per
-    optim = trainable * (4 + 8 + 2)  # fp32 master/grad-ish + Adam moments
-    g = int(cfg.grpo.get("num_generations", 8))
-    seq = cfg.model.max_seq_length
-    kv_cache = 2 * layers * kv * head_dim * 2 * seq * max(g, int(cfg.grpo.get("per_device_train_batch_size", 8)))
-    acts = g * seq * (h * 4 + vocab * 0.25) * 0.4  # rough: chunked logits, checkpointed layers
-    total = (weights + optim + kv_cache + acts) * 1.15 + 0.5 * 2**30
-    return {"params": int(params), "trainable_params": int(trainable), "est_gpu_gib": round(total / 2**30, 2)}
-
-
-def _answer(question: str, payload: dict[str, Any]) -> Any:
-    if question == "grpo_fields":
-        from rl_studio.engine.grpo_args import grpo_fields as fields
-
-        return fields()
-    cfg = from_dict(payload["config"], base_dir=Path(payload["base_dir"]))
-    if question == "preflight":
-        from rl_studio.engine.run import prepare
-
-        prepare(cfg, cfg.run_dir)
-        return True
-    if question == "model_info":
-        from rl_studio.models import read_model_config, resolve_model
-
-        return _estimate(cfg, read_model_config(resolve_model(cfg.model.name, cfg.base_dir)))
-    from rl_studio.datasets import load_rows, messages_for, render_prompt, to_prompt_dataset
-
-    small = from_dict(payload["config"], base_dir=Path(payload["base_dir"]))
-    small.dataset.max_samples = min(cfg.dataset.max_samples or 64, 64)
-    rows = load_rows(small.dataset, base_dir=cfg.base_dir, seed=cfg.run.seed)
-    if question == "preview_dataset":
-        from transformers import AutoTokenizer
-
-        from rl_studio.datasets import check_columns
-        from rl_studio.models import resolve_model
-
-        columns = list(rows.column_names)
-        n = int(payload.get("n", 3))
-        first = [{k: (v if isinstance(v, str | int | float | bool | type(None)) else str(v)) for k, v in r.items()}
-                 for r in rows.select(range(min(n, len(rows))))]
-        check_columns(columns, cfg.dataset)
-        tok = AutoTokenizer.from_pretrained(resolve_model(cfg.model.name, cfg.base_dir))
-        from rl_studio.engine.loading import ensure_chat_template
-
-        ensure_chat_template(tok, [])
-        text = render_prompt(tok, messages_for(rows[0][cfg.dataset.prompt_column], cfg.dataset.system_prompt))
-        return {"columns": columns, "rows": first, "prompt_text": text, "prompt_tokens": len(tok(text)["input_ids"])}
-    if question == "try_rewards":
-        from rl_studio.rewards import resolve_rewards
-
-        data = to_prompt_dataset(rows, cfg.dataset)
-        row = data[int(payload.get("row", 0))]
-        columns = [c for c in data.column_names if c != "prompt"]
-        rewards = resolve_rewards(cfg, columns)
-        completions = [[{"role": "assistant", "content": c}] for c in payload["completions"]]
-        n = len(completions)
-        kwargs = {c: [row[c]] * n for c in columns}
-        kwargs.update(prompts=[row["prompt"]] * n, completions=completions,
-                      completion_ids=[[0] * max(1, len(c[0]["content"]) // 4) for c in completions],
-                      trainer_state=None, log_extra=lambda *a, **k: None, log_metric=lambda *a, **k: None)
-        scores = [[None] * len(rewards) for _ in range(n)]
-        for j, r in enumerate(rewards):
-            out = r.func(**kwargs)
-            if hasattr(out, "__await__"):
-                import asyncio
-
-                out = asyncio.run(out)
-            for i, v in enumerate(out):
-                scores[i][j] = None if v is None else float(v)
-        return {"names": [r.name for r in rewards], "scores": scores}
-    raise StudioError(f"unknown probe question {question!r}")
-
-
-def main() -> int:
-    question = sys.argv[1] if len(sys.argv) > 1 else ""
-    payload = json.loads(sys.stdin.read() or "{}")
-    try:
-        result = _answer(question, payload)
-        print(json.dumps({"result": result}, default=str))
-    except StudioError as e:
-        print(json.dumps({"error": str(e)}))
-    except Exception as e:  # noqa: BLE001 - answered as one line, the app shows it
-        print(json.dumps({"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:400]}))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -10,9 +10,9 @@ import pytest
 
 from rl_studio.config import RewardSpec, RunConfig
 from rl_studio.errors import StudioError
-from rl_studio.rewards import resolve_rewards
 from rl_studio.rewards.builtin import boxed_format, make_correctness, think_format
 from rl_studio.rewards.capture import RewardError, SampleCapture, build_samples
+from rl_studio.rewards.resolve import resolve_rewards
 
 COLUMNS = ["answer", "solution"]
 

@@ -55,7 +55,7 @@ def prepare(cfg, run_dir: Path, *, status=None, num_processes: int = 1) -> Prepa
     from rl_studio.engine.grpo_args import make_grpo_config
     from rl_studio.engine.loading import cuda_available, pick_dtype, pick_engine
     from rl_studio.models import resolve_model
-    from rl_studio.rewards import resolve_rewards
+    from rl_studio.rewards.resolve import resolve_rewards
 
     say = status or (lambda *a, **k: None)
     engine = pick_engine(cfg.model.engine, cfg.model)

@@ -2,9 +2,5 @@
 
 Every function is called with keyword arguments `prompts`, `completions`, `completion_ids`,
 `trainer_state` and every dataset column, and returns one float (or None) per completion.
+Import the submodules: `builtin`, `resolve` (checks and loads), `capture` (wrappers), `listing` (ast only).
 """
-
-from rl_studio.rewards.builtin import BUILTINS
-from rl_studio.rewards.resolve import resolve_rewards
-
-__all__ = ["BUILTINS", "resolve_rewards"]

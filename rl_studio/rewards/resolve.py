@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import inspect
 import sys
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rl_studio.errors import StudioError
 from rl_studio.rewards.builtin import BUILTINS, boxed_format, make_correctness, make_overlong, think_format
+from rl_studio.rewards.listing import reward_functions_in
 
 if TYPE_CHECKING:
     from rl_studio.config import RewardSpec, RunConfig
@@ -27,22 +27,6 @@ class Reward:
     func: Callable[..., Any]
     weight: float
     origin: str
-
-
-def reward_functions_in(path: str | Path) -> list[str]:
-    """Top-level function names in a Python file, read with ast (nothing is imported or run)."""
-    path = Path(path)
-    try:
-        tree = ast.parse(path.read_text(), filename=str(path))
-    except FileNotFoundError:
-        raise StudioError(f"reward file {path} not found") from None
-    except SyntaxError as e:
-        raise StudioError(f"reward file {path} has a syntax error at line {e.lineno}: {e.msg}") from None
-    return [
-        n.name
-        for n in tree.body
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("_")
-    ]
 
 
 def load_user_function(spec_path: str, base_dir: Path) -> Callable[..., Any]:
