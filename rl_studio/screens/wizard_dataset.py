@@ -49,7 +49,7 @@ class DatasetStep(StepScreen):
         yield Field("Split", Input(d.split, id="ds-split", validators=required("split")), HELP["split"])
         yield Field("Prompt column", Input(d.prompt_column, id="ds-prompt", validators=required("prompt column")),
                     HELP["prompt_column"])
-        yield Field("Answer column (optional)", Input(d.answer_column or "", id="ds-answer"), HELP["answer_column"])
+        yield Field("Answer column (optional)", Input(d.answer_column or ("answer" if d.source == "builtin:arithmetic" else ""), id="ds-answer"), HELP["answer_column"])
         yield Field("Max samples", Input("" if d.max_samples is None else str(d.max_samples),
                                                       id="ds-max", validators=integer(1)), HELP["max_samples"] + " Empty: all rows.")
         yield Field("System prompt", TextArea(d.system_prompt or "", id="ds-system"), HELP["system_prompt"])

@@ -29,6 +29,12 @@ class Field(Vertical):
             yield self.widget
         yield Static(self.help, classes="field-note", markup=False)
 
+    def on_descendant_focus(self) -> None:
+        self.add_class("-editing")
+
+    def on_descendant_blur(self) -> None:
+        self.remove_class("-editing")
+
     def set_error(self, error: str | None) -> None:
         self.error = error
         note = self.query_one(".field-note", Static)

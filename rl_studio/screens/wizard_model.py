@@ -24,8 +24,9 @@ def estimate_text(info: dict | None, gpus: list[dict], error: str | None = None)
         return f"estimate: ✗ {error}"
     parts = []
     if info:
-        if info.get("params"):
-            parts.append(f"{info['params'] / 1e6:,.0f}M parameters")
+        n = info.get("params")
+        if n:
+            parts.append(f"{n / 1e6:,.0f}M parameters" if n >= 10**7 else f"{n:,} parameters")
         if info.get("est_gpu_gib") is not None:
             parts.append(f"needs about {info['est_gpu_gib']:.1f} GiB")
     if gpus:

@@ -191,3 +191,21 @@ async def test_reward_file_functions_are_added(tmp_path):
 
 def test_try_it_splits_completions_on_dashes():
     assert split_completions("a\n---\nb\nc\n---\n") == ["a", "b\nc"]
+
+
+async def test_help_shows_for_the_field_being_edited_only(tmp_path):
+    app = wizard(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        def shown(selector: str) -> bool:
+            return app.screen.query_one(selector).query_ancestor(Field).query_one(".field-note").display
+
+        app.screen.query_one("#max-seq").focus()
+        await pilot.pause()
+        assert shown("#max-seq") and not shown("#model-name")
+        app.screen.query_one("#model-name").focus()
+        await pilot.pause()
+        assert shown("#model-name") and not shown("#max-seq")
+        await set_input(pilot, "#max-seq", "x")
+        app.screen.query_one("#model-name").focus()
+        await pilot.pause()
+        assert shown("#max-seq"), "a reason for a bad value stays in view"
