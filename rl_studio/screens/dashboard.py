@@ -58,7 +58,7 @@ class DashboardScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="dash-header", classes="bar")
-        yield Static("HEALTH: waiting for steps", id="dash-health")
+        yield Static("HEALTH waiting for steps", id="dash-health")
         with TabbedContent(initial="plots", id="dash-tabs"):
             with TabPane("1 Plots", id="plots"):
                 yield Static("plots: loading…", id="plots-loading")

@@ -70,8 +70,8 @@ def assess(store: SeriesStore, max_completion_length: int | None = None) -> list
 
 
 def health_line(findings: list[Finding]) -> str:
-    """One line: the first finding, with a count of the rest."""
+    """One line: how many findings, then the first in full (the log lists them all)."""
     if not findings:
-        return "HEALTH: waiting for steps"
-    more = f"  (+{len(findings) - 1} more, see log)" if len(findings) > 1 else ""
-    return f"{findings[0]}{more}"
+        return "waiting for steps"
+    count = f" 1/{len(findings)}" if len(findings) > 1 else ""
+    return f"{findings[0].level.upper()}{count}: {findings[0].text}"

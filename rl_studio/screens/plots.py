@@ -92,12 +92,13 @@ class MetricPlot(PlotextPlot):
             if ys:
                 marker = MARKERS[i % len(MARKERS)]
                 lines.append((xs, ys, marker, line.yside))
-                legend.append(f"{marker} {line.label}")
+                legend.append(f"{marker} {line.label[:14]}")
         ticks = step_ticks(int(store.steps[0]), int(store.steps[-1])) if lines and len(store) else []
         # The legend goes in the title: markers tell lines apart without colour and cover no data.
         suffix = " ~smoothed" if smooth else ""
         title = f"{self.chart_title}{suffix}: " + "  ".join(legend) if legend else f"{self.chart_title}: no data yet"
-        room = max(8, self.size.width - 4)
+        axes = 16 if any(yside == "right" for *_, yside in lines) else 9
+        room = max(8, self.size.width - axes)  # plotext drops a title wider than the canvas (axes excluded)
         return PlotData(lines, title if len(title) <= room else title[: room - 1] + "…", ticks)
 
     def build(self, data: PlotData, width: int, height: int, theme: str) -> list[Strip]:

@@ -159,3 +159,15 @@ async def test_follows_a_live_stream_and_coalesces_updates(tmp_path):
         assert len(dash.model.series) == 205
     assert seen, "the follower posts RunChanged"
     assert len(seen) < 400, "400 events must not cost 400 updates"
+
+
+async def test_every_plot_keeps_its_title_and_legend_at_80x24(recorded_run):
+    app = app_on(lambda: DashboardScreen(recorded_run))
+    async with app.run_test(size=(80, 24)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
+        await wait_for(pilot, lambda: all(p.drawn_key and p.drawn_key[0] == dash.model.series.version
+                                          for p in dash.query(MetricPlot)))
+        for plot in dash.query(MetricPlot):
+            first = plot.strips[0].text.strip()
+            assert first.startswith(plot.chart_title + ": ●"), (plot.id, first)

@@ -61,7 +61,9 @@ def test_health_is_ok_when_reward_rises():
     rising = store_of([{"reward": i / 60, "frac_reward_zero_std": 0.2, "entropy": 0.8} for i in range(60)])
     findings = assess(rising)
     assert findings[0].level == "ok" and "rising" in findings[0].text
-    assert health_line([]) == "HEALTH: waiting for steps"
+    assert health_line([]) == "waiting for steps"
+    two = [assess(rising)[0], assess(rising)[0]]
+    assert health_line(two).startswith("OK 1/2: reward rising")
 
 
 def test_presets_replace_each_other_and_are_detected():
