@@ -113,6 +113,16 @@ class EventWriter:
                 self._fh.close()
 
 
+class NullWriter:
+    """What processes other than the main one write: nothing (one writer per run)."""
+
+    def emit(self, etype: str, **fields: Any) -> dict[str, Any]:
+        return {"type": etype, **fields}
+
+    def close(self) -> None:
+        pass
+
+
 def _last_seq(path: Path) -> int:
     if not path.exists():
         return 0

@@ -22,6 +22,17 @@ from rl_studio.rundir import COMPLETE_MARKER
 SKIP_LOG_KEYS = {"epoch", "total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second"}
 
 
+def _same_on_every_rank(commands: list[str]) -> list[str]:
+    """The main process reads the control files; every rank must act on the same commands, or they deadlock."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        box = [commands]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+    return commands
+
+
 class StudioCallback(TrainerCallback):
     def __init__(
         self,
@@ -76,11 +87,11 @@ class StudioCallback(TrainerCallback):
         if self._t_last is not None:
             self._step_times.append(now - self._t_last)
         self._t_last = now
-        for command in self._commands():
-            self._act(command, state, control)
+        commands = control_files.take(self.run_dir) if self.is_main else []
         if self._stop_requested and not self.stopped_by_user:
-            self._emit("control", command="stop", state="done")
-            self._stop(control)
+            commands.append("stop")  # SIGTERM / SIGINT: stop and save, like the stop command
+        for command in _same_on_every_rank(commands):
+            self._act(command, state, control)
         return control
 
     def on_log(self, args, state, control, logs=None, **kwargs):

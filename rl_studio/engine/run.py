@@ -18,7 +18,7 @@ from typing import Any
 from rl_studio import config as config_mod
 from rl_studio import gpu
 from rl_studio.errors import StudioError
-from rl_studio.events import EventWriter, read_history
+from rl_studio.events import EventWriter, NullWriter, read_history
 from rl_studio.rundir import CONFIG_FILE, PID_FILE, newest_checkpoint
 
 OOM_HINT = (
@@ -90,8 +90,10 @@ def _gpu_poller(writer: EventWriter, stop: threading.Event) -> None:
 
 def run_engine(run_dir: Path, *, resume: bool = False) -> int:
     run_dir = run_dir.resolve()
-    writer = EventWriter(run_dir)
-    (run_dir / PID_FILE).write_text(str(os.getpid()))
+    is_main = int(os.environ.get("RANK", "0")) == 0  # under accelerate launch, only rank 0 writes
+    writer = EventWriter(run_dir) if is_main else NullWriter()
+    if is_main:
+        (run_dir / PID_FILE).write_text(str(os.getpid()))
     history = read_history(run_dir)
     attempt = history.attempts + 1
     stop_gpu = threading.Event()
@@ -128,15 +130,17 @@ def run_engine(run_dir: Path, *, resume: bool = False) -> int:
         traceback.print_exc()
     finally:
         stop_gpu.set()
-        try:
-            from rl_studio import summary
+        if is_main:
+            try:
+                from rl_studio import summary
 
-            summary.write_summary(run_dir)
-        except Exception:  # noqa: BLE001 - a summary must never hide the outcome
-            traceback.print_exc()
+                summary.write_summary(run_dir)
+            except Exception:  # noqa: BLE001 - a summary must never hide the outcome
+                traceback.print_exc()
         writer.emit("run_finished", outcome=outcome, error=error, where=where, user_error=user_error)
         writer.close()
-        (run_dir / PID_FILE).unlink(missing_ok=True)
+        if is_main:
+            (run_dir / PID_FILE).unlink(missing_ok=True)
     return 0 if outcome != "failed" else (2 if user_error else 1)
 
 
@@ -159,13 +163,16 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
         versions=versions(),
         attempt=attempt,
         pid=os.getpid(),
+        world_size=int(os.environ.get("WORLD_SIZE", "1")),
     )
     say("loading_model", f"loading {prep.model_path} with engine {prep.engine}")
     loaded = load(cfg, prep.model_path, prep.engine)  # imports unsloth before trl when it is the engine
     from trl import GRPOTrainer
 
+    from rl_studio.engine import cpu_ddp
     from rl_studio.engine.cpu_logprob import install_if_needed
 
+    cpu_ddp.install_if_needed()
     if install_if_needed():
         writer.emit("status", phase="loading_model", message="Triton is missing: log-probs use plain torch", progress=None)
     for note in loaded.warnings or []:
@@ -176,6 +183,10 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
     from rl_studio.engine.generation import apply_generation_path
 
     generation = apply_generation_path(cfg, loaded, args, writer)
+    server = os.environ.get("RL_STUDIO_VLLM_SERVER")  # set by rl_studio.distributed in server mode
+    if server:
+        args.use_vllm, args.vllm_mode, args.vllm_server_base_url = True, "server", server
+        say("compiling", f"generation: trl vllm-serve at {server}")
     say("compiling", "building GRPOTrainer")
     trainer = GRPOTrainer(
         model=loaded.model,
