@@ -66,7 +66,7 @@ def render_summary(history: RunHistory, run_name: str) -> str:
     lines = [f"# Run summary: {run_name}", ""]
     outcome = (history.finished or {}).get("outcome", "running")
     rewards = history.series("reward")
-    best = max(zip(rewards[1], rewards[0], strict=True)) if rewards[1] else None
+    best = max(zip(rewards[1], rewards[0], strict=True), key=lambda t: t[0]) if rewards[1] else None
     metrics = (last or {}).get("metrics", {})
     rows = [
         ("Outcome", outcome),

@@ -40,12 +40,14 @@ class ExportScreen(Screen):
         self.procs: dict[str, subprocess.Popen] = {}
         self.notes: dict[str, str] = {}
         self.summary_path = ""
+        self.details: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="export-title", classes="bar")
         yield Static("a adapter   m merged 16-bit   4 merged 4-bit   g GGUF   h push to Hub   "
                      "w write summary.md   escape back", id="export-keys")
         yield DataTable(cursor_type="row", id="export-table")
+        yield Static(id="export-detail", markup=False)
         yield Static(id="export-summary")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -109,18 +111,31 @@ class ExportScreen(Screen):
         for e in exports:
             latest[e.get("kind")] = e
         table = self.query_one(DataTable)
+        row = table.cursor_row
         table.clear()
+        self.details = []
         for kind, label in KINDS.items():
             e = latest.get(kind)
             if e:
                 detail = e.get("path") if e.get("state") == "done" else e.get("message") or e.get("path") or ""
-                table.add_row(label, str(e.get("state")).upper(), str(detail or ""))
+                state = str(e.get("state")).upper()
             else:
-                note = self.notes.get(kind, "")
-                table.add_row(label, "RUNNING" if note.startswith("started") else "-" if not note else "ERROR",
-                              note or "not exported")
+                detail = self.notes.get(kind, "")
+                state = "RUNNING" if detail.startswith("started") else "-" if not detail else "ERROR"
+            table.add_row(label, state, str(detail or "not exported"))
+            self.details.append(f"{label}: {state} {detail or ''}".strip())
+        table.move_cursor(row=row)
+        self.show_detail(table.cursor_row)
         self.query_one("#export-summary", Static).update(
             f"summary: {self.summary_path}" if self.summary_path else "summary.md: w writes it")
+
+    def show_detail(self, row: int) -> None:
+        """The highlighted export's whole message, wrapped (the table cuts long ones)."""
+        if 0 <= row < len(self.details):
+            self.query_one("#export-detail", Static).update(self.details[row])
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail(event.cursor_row)
 
     def action_summary(self, quiet: bool = False) -> None:
         from rl_studio.summary import write_summary

@@ -30,8 +30,8 @@ def assess(store: SeriesStore, max_completion_length: int | None = None) -> list
     out: list[Finding] = []
     zero_std = store.last("frac_reward_zero_std", RECENT)
     if zero_std and _mean(zero_std) >= 0.9:
-        out.append(Finding("warn", f"no learning signal: {_mean(zero_std):.0%} of groups all-equal "
-                                   "(frac_reward_zero_std); use finer rewards or more generations"))
+        out.append(Finding("warn", f"no learning signal: {_mean(zero_std):.0%} of groups scored all-equal; "
+                                   "use finer rewards or more generations"))
     clipped = store.last("completions/clipped_ratio", RECENT)
     lengths = store.last("completions/mean_length", RECENT)
     pinned = bool(clipped) and _mean(clipped) >= 0.5

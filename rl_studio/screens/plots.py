@@ -96,9 +96,11 @@ class MetricPlot(PlotextPlot):
         ticks = step_ticks(int(store.steps[0]), int(store.steps[-1])) if lines and len(store) else []
         # The legend goes in the title: markers tell lines apart without colour and cover no data.
         suffix = " ~smoothed" if smooth else ""
-        title = f"{self.chart_title}{suffix}: " + "  ".join(legend) if legend else f"{self.chart_title}: no data yet"
-        axes = 16 if any(yside == "right" for *_, yside in lines) else 9
+        axes = 20 if any(yside == "right" for *_, yside in lines) else 9
         room = max(8, self.size.width - axes)  # plotext drops a title wider than the canvas (axes excluded)
+        title = f"{self.chart_title}{suffix}: " + "  ".join(legend) if legend else f"{self.chart_title}: no data yet"
+        if len(title) > room:
+            title = title.replace(" (right)", " (R)")
         return PlotData(lines, title if len(title) <= room else title[: room - 1] + "…", ticks)
 
     def build(self, data: PlotData, width: int, height: int, theme: str) -> list[Strip]:

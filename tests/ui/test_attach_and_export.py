@@ -57,3 +57,19 @@ async def test_export_keys_start_exports_and_show_progress(recorded_run):
         assert services.calls[-1][1] == ("push", "me/model")
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_a_failed_export_shows_its_whole_message(recorded_run):
+    w = Clock(recorded_run / "events.jsonl", t0=2e9)
+    message = "GGUF export needs llama.cpp: git clone https://github.com/ggml-org/llama.cpp ~/llama.cpp && make"
+    w.emit("export", kind="gguf", state="failed", path=None, message=message)
+    w.close()
+    app = app_on(lambda: DashboardScreen(recorded_run), services=FakeServices())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.model.loaded)
+        await pilot.press("e")
+        table = app.screen.query_one(DataTable)
+        assert str(table.get_row_at(3)[1]) == "FAILED"
+        table.move_cursor(row=3)
+        await pilot.pause()
+        assert message in str(app.screen.query_one("#export-detail").render()).replace("\n", " ")
