@@ -23,10 +23,11 @@ def msgs(*texts: str):
 
 def test_correctness_reads_every_answer_form():
     correct = make_correctness("answer")
-    completions = msgs("so \\boxed{12}", "Answer: 12", "work...\n#### 12", "\\boxed{13}", "no answer 12",
-                       "\\boxed{1,200}", "\\boxed{\\frac{24}{2}}")
-    answers = ["12", "12", "12", "12", "12", "1200", "12"]
-    assert correct(completions=completions, answer=answers) == [1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0]
+    completions = msgs("so \\boxed{12}", "Answer: 12", "work...\n#### 12", "\\boxed{13}", "\\boxed{13} then 12",
+                       "\\boxed{1,200}", "\\boxed{\\frac{24}{2}}", "3 + 9 = 12 apples.", "12, no: 13", "none")
+    answers = ["12", "12", "12", "12", "12", "1200", "12", "12", "12", "12"]
+    # an explicit form wins over other numbers; without one, the last number is the answer
+    assert correct(completions=completions, answer=answers) == [1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]
     # GSM8K-style reference answers ('steps #### N') are read too
     assert correct(completions=msgs("\\boxed{7}"), answer=["3 + 4 = 7\n#### 7"]) == [1.0]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from rl_studio.config import BUILTIN_MODEL, RewardSpec, RunConfig
 from rl_studio.errors import StudioError
 
-SYSTEM = "Solve the problem. Think briefly, then give the final answer as \\boxed{N}."
+SYSTEM = "Solve the problem, then give the final answer as \\\\boxed{N}."
 
 
 def has_gpu() -> bool:
@@ -37,11 +37,11 @@ def demo_config(output_dir: Path, *, steps: int | None, name: str | None, gpu: b
     if gpu:
         cfg.grpo = {"num_generations": 8, "per_device_train_batch_size": 16, "max_completion_length": 128,
                     "learning_rate": 5e-5, "beta": 0.0, "loss_type": "dr_grpo", "max_steps": steps or 60,
-                    "temperature": 1.0}
+                    "temperature": 0.7}
     else:
         cfg.grpo = {"num_generations": 4, "per_device_train_batch_size": 4, "max_completion_length": 48,
                     "learning_rate": 5e-5, "beta": 0.0, "loss_type": "dr_grpo", "max_steps": steps or 8,
-                    "temperature": 1.0}
+                    "temperature": 0.7}
     cfg.run.output_dir = str(output_dir.resolve())
     cfg.run.save_steps = 4 if not gpu else 20
     cfg.run.samples_per_step = 8

@@ -38,14 +38,15 @@ def _to_number(text: str) -> float | None:
 
 
 def extract_answer(text: str) -> str | None:
-    """The final answer a text states: \\boxed{N}, 'Answer: N' or '#### N' (last one wins)."""
+    """The final answer a text states: \\boxed{N}, 'Answer: N' or '#### N' (last one wins), else its last number."""
     boxed = BOXED.findall(text)
     if boxed:
         return boxed[-1].strip()
     lines = ANSWER_LINE.findall(text)
     if lines:
         return lines[-1]
-    return None
+    numbers = NUMBER.findall(text)  # small models often state the result without any marker
+    return numbers[-1].rstrip(".") if numbers else None
 
 
 def reference_answer(value: Any) -> str:
@@ -124,7 +125,7 @@ def make_overlong(max_completion_length: int) -> Callable[..., list[float]]:
 
 
 BUILTINS: dict[str, str] = {
-    "correctness": "1 when the final answer (\\boxed{}, 'Answer:' or '####') matches the answer column",
+    "correctness": "1 when the final answer (\\boxed{}, 'Answer:', '####', else the last number) matches the answer column",
     "think_format": "1 for <think>...</think> then an answer; 0.5 for the tags elsewhere",
     "boxed_format": "1 for exactly one \\boxed{number}; 0.5 for any \\boxed{}",
     "overlong": "TRL's soft overlong punishment: 0 until 3/4 of the length limit, down to -1 at it",
