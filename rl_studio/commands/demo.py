@@ -11,7 +11,7 @@ from pathlib import Path
 from rl_studio.config import BUILTIN_MODEL, RewardSpec, RunConfig
 from rl_studio.errors import StudioError
 
-SYSTEM = "Solve the problem, then give the final answer as \\\\boxed{N}."
+SYSTEM = "Solve the problem, then give the final answer as \\boxed{N}."
 
 
 def has_gpu() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from typing import Any
 
@@ -92,7 +93,8 @@ class AllSettingsScreen(Screen[None]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.matching):
             f = self.matching[event.cursor_row]
-            self.query_one("#settings-help", Static).update(f"{f['name']} ({f.get('type', '')}): {f.get('help', '')}")
+            kind = re.sub(r"<class '([\w.]+)'>", r"\1", str(f.get("type", "")))
+            self.query_one("#settings-help", Static).update(f"{f['name']} ({kind}): {f.get('help', '')}")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
