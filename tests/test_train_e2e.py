@@ -116,3 +116,15 @@ def test_exports_reload_and_generate(finished_run):
     proc = cli("export", str(run_dir), "--merged-16bit", "out/merged", cwd=work)
     assert proc.returncode == 2 and "already exists" in proc.stderr
     assert sorted(p.name for p in (work / "out/merged").iterdir()) == before
+
+
+def test_hub_token_never_written(finished_run):
+    work, run_dir, _ = finished_run
+    secret = "hf_studio_test_secret_0123456789"
+    env = {**__import__("conftest").ENV, "HF_TOKEN": secret, "HF_HUB_OFFLINE": "1"}
+    proc = cli("export", str(run_dir), "--push", "someone/model", cwd=work, env=env)
+    assert proc.returncode == 2 and proc.stderr.startswith("rl-studio: error: push to someone/model failed")
+    assert secret not in proc.stdout + proc.stderr
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
