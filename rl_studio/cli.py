@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("control", help="send stop | save | pause | resume to a running engine")
     s.add_argument("run_dir")
-    s.add_argument("command", choices=["stop", "save", "pause", "resume"])
+    s.add_argument("action", choices=["stop", "save", "pause", "resume"])
 
     sub.add_parser("fields", help="list GRPOConfig's fields with their help text")
     return p
@@ -130,8 +130,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         run_dir = Path(args.run_dir)
         if engine_pid(run_dir) is None:
             raise StudioError(f"no engine is running for {run_dir}; resume it with `rl-studio train --resume {run_dir}`")
-        control.send(run_dir, args.command)
-        print(f"sent {args.command} to {run_dir}")
+        control.send(run_dir, args.action)
+        print(f"sent {args.action} to {run_dir}")
         return 0
     if cmd == "fields":
         from rl_studio.engine.grpo_args import grpo_fields
