@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
@@ -92,12 +93,11 @@ class MetricPlot(PlotextPlot):
             if ys:
                 marker = MARKERS[i % len(MARKERS)]
                 lines.append((xs, ys, marker, line.yside))
-                legend.append(f"{marker} {line.label[:14]}")
+                legend.append(f"{marker} {line.label[:24]}")
         ticks = step_ticks(int(store.steps[0]), int(store.steps[-1])) if lines and len(store) else []
         # The legend goes in the title: markers tell lines apart without colour and cover no data.
         suffix = " ~smoothed" if smooth else ""
-        axes = 20 if any(yside == "right" for *_, yside in lines) else 9
-        room = max(8, self.size.width - axes)  # plotext drops a title wider than the canvas (axes excluded)
+        room = max(8, self.size.width - 1)  # the title is our own line, the whole widget wide
         title = f"{self.chart_title}{suffix}: " + "  ".join(legend) if legend else f"{self.chart_title}: no data yet"
         if len(title) > room:
             title = title.replace(" (right)", " (R)")
@@ -113,14 +113,19 @@ class MetricPlot(PlotextPlot):
                 plt.plot(xs, ys, marker=marker, yside=yside)
             if data.ticks:
                 plt.xticks(data.ticks)
-            plt.title(data.title)
-            plt.plotsize(width, height)
-            plt._set_size(width, height)
+            # The title and legend are our own first line: plotext would drop one wider than its canvas.
+            rows = max(1, height - 1)
+            plt.plotsize(width, rows)
+            plt._set_size(width, rows)
             plt.theme(theme)
             text = Text.from_ansi(plt.build(), no_wrap=True, end="")
-            options = self.console.options.update(width=width, height=height, no_wrap=True, overflow="crop")
+            options = self.console.options.update(width=width, height=rows, no_wrap=True, overflow="crop")
             lines = self.console.render_lines(text, options, pad=True)
-            return [Strip(line, width) for line in lines]
+            look = next((seg.style for line in lines[:1] for seg in line if seg.style and seg.style.bgcolor), None)
+            style = Style(bold=True, bgcolor=look.bgcolor if look else None, color=look.color if look else None)
+            head = Text(data.title.center(width), style=style, no_wrap=True, end="")
+            title = self.console.render_lines(head, options.update(height=1), pad=True)[0]
+            return [Strip(title, width)] + [Strip(line, width) for line in lines]
 
     def theme_name(self) -> str:
         return self._get_plotext_theme_name(self.app.theme)

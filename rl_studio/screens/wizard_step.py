@@ -30,6 +30,7 @@ class StepScreen(Screen):
     STEP = 0
     TITLE = ""
     HINT = ""
+    AUTO_FOCUS = "Input"  # typing goes to the step's first field straight away
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", id="wizard.next", priority=True),
         Binding("escape", "back", "Back", id="wizard.back"),
@@ -49,7 +50,9 @@ class StepScreen(Screen):
 
         crumbs = "  ".join(f"[{n}]" if i + 1 == self.STEP else n for i, n in enumerate(STEP_NAMES))
         yield Static(f"Step {self.STEP}/6 {self.TITLE}   {crumbs}", classes="step-title", markup=False)
-        with VerticalScroll(classes="step-body"):
+        body = VerticalScroll(classes="step-body")
+        body.can_focus = False  # tab moves between fields only
+        with body:
             yield from self.body()
         nav = "escape back   ctrl+n next" if self.STEP < 6 else "escape back"
         yield Static(f"{nav}   {self.HINT}".rstrip(), classes="step-nav")
