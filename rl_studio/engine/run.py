@@ -19,7 +19,7 @@ from rl_studio import config as config_mod
 from rl_studio import gpu
 from rl_studio.errors import StudioError
 from rl_studio.events import EventWriter, NullWriter, read_history
-from rl_studio.rundir import CONFIG_FILE, PID_FILE, newest_checkpoint
+from rl_studio.rundir import CONFIG_FILE, PID_FILE, checkpoint_step, newest_checkpoint
 
 OOM_HINT = (
     "out of GPU memory: lower grpo.per_device_train_batch_size, grpo.num_generations, "
@@ -146,6 +146,7 @@ def run_engine(run_dir: Path, *, resume: bool = False) -> int:
 
 def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool, attempt: int = 1):
     """Prepare, load and wire a GRPOTrainer with the studio callback and capturing reward wrappers."""
+    from rl_studio.engine.callback import StudioCallback
     from rl_studio.engine.loading import device_name, load, pick_engine
     from rl_studio.rewards.capture import SampleCapture
 
@@ -166,7 +167,7 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
         world_size=int(os.environ.get("WORLD_SIZE", "1")),
     )
     say("loading_model", f"loading {prep.model_path} with engine {prep.engine}")
-    loaded = load(cfg, prep.model_path, prep.engine)  # imports unsloth before trl when it is the engine
+    loaded = load(cfg, prep.model_path, prep.engine)
     from trl import GRPOTrainer
 
     from rl_studio.engine import cpu_ddp
@@ -179,7 +180,15 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
         writer.emit("warning", message=note, where="model")
     capture = SampleCapture(prep.rewards)
     args = prep.grpo_args
-    callback = StudioCallbackFactory.make(writer, run_dir, capture, args, cfg)
+    callback = StudioCallback(
+        writer,
+        run_dir,
+        capture,
+        num_generations=int(args.num_generations),
+        scale_rewards=str(args.scale_rewards),
+        samples_per_step=cfg.run.samples_per_step,
+        is_main=int(os.environ.get("RANK", "0")) == 0,
+    )
     from rl_studio.engine.generation import apply_generation_path
 
     generation = apply_generation_path(cfg, loaded, args, writer)
@@ -201,31 +210,13 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
     resume_from = None
     if resume:
         resume_from = newest_checkpoint(run_dir)
-        if resume_from is not None:
-            step = int(resume_from.name.rsplit("-", 1)[1])
-            superseded = sorted(s for s in read_history(run_dir).steps if s > step)
-            writer.emit("run_resumed", from_step=step, checkpoint=str(resume_from), superseded_steps=superseded)
-        else:
+        step = checkpoint_step(resume_from) if resume_from else 0
+        if resume_from is None:
             writer.emit("warning", message="no complete checkpoint yet: starting from step 0", where="resume")
-            writer.emit("run_resumed", from_step=0, checkpoint="", superseded_steps=sorted(read_history(run_dir).steps))
+        superseded = sorted(s for s in read_history(run_dir).steps if s > step)
+        writer.emit("run_resumed", from_step=step, checkpoint=str(resume_from or ""), superseded_steps=superseded)
     say("generating", "first generation (the first step includes warm-up)")
     return callback, trainer, resume_from
-
-
-class StudioCallbackFactory:
-    @staticmethod
-    def make(writer, run_dir, capture, args, cfg):
-        from rl_studio.engine.callback import StudioCallback
-
-        return StudioCallback(
-            writer,
-            run_dir,
-            capture,
-            num_generations=int(args.num_generations),
-            scale_rewards=str(args.scale_rewards),
-            samples_per_step=cfg.run.samples_per_step,
-            is_main=int(os.environ.get("RANK", "0")) == 0,
-        )
 
 
 def main(argv: list[str] | None = None) -> int:
