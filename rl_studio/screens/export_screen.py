@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -137,12 +138,13 @@ class ExportScreen(Screen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail(event.cursor_row)
 
+    @work(thread=True, exclusive=True, group="summary")
     def action_summary(self, quiet: bool = False) -> None:
+        """Write summary.md from the whole event file (the dashboard keeps only recent step events)."""
         from rl_studio.summary import write_summary
 
-        with self.model.lock:
-            path = write_summary(self.model.run_dir, self.model.history)
+        path = write_summary(self.model.run_dir)
         self.summary_path = str(path)
         if not quiet:
-            self.notify(f"wrote {path}")
-            self.refresh_view()
+            self.app.call_from_thread(self.notify, f"wrote {path}")
+        self.app.call_from_thread(self.refresh_view)

@@ -14,7 +14,7 @@ from rl_studio.screens.run_model import RunModel
 
 POLL_S = 0.1
 ALIVE_EVERY_S = 1.0
-BACKLOG_CHUNK = 4 << 20  # read a long history in 4 MiB bites so the first paint comes early
+BACKLOG_CHUNK = 1 << 20  # read a long history in 1 MiB bites: plots fill in early, the lock is held briefly
 
 
 def follow(model: RunModel, post: Callable[[Message], object], cancelled: Callable[[], bool]) -> None:

@@ -14,6 +14,9 @@ from typing import Any
 from rl_studio.events import RunHistory
 from rl_studio.screens.series import SeriesStore
 
+KEEP_STEP_EVENTS = 64  # the series hold every metric; whole step events are kept only for the latest steps
+KEEP_SAMPLE_STEPS = 500  # completions kept in memory for stepping back (a long run logs them every step)
+
 
 class RunModel:
     def __init__(self, run_dir: Path):
@@ -31,6 +34,7 @@ class RunModel:
         self.changed_at = time.monotonic()
 
     def apply(self, events: list[dict[str, Any]]) -> None:
+        """Fold events in; old step events and old samples are dropped so memory stays flat."""
         with self.lock:
             for e in events:
                 t = e.get("type")
@@ -47,8 +51,16 @@ class RunModel:
                 if t in ("status", "warning", "checkpoint", "control", "run_resumed", "run_finished", "export",
                          "run_started"):
                     self.log_version += 1
+            self._prune(self.history.steps, KEEP_STEP_EVENTS)
+            self._prune(self.history.samples, KEEP_SAMPLE_STEPS)
             self.events_seen += len(events)
             self.changed_at = time.monotonic()
+
+    @staticmethod
+    def _prune(by_step: dict[int, Any], keep: int) -> None:
+        if len(by_step) > 2 * keep:
+            for step in sorted(by_step)[:-keep]:
+                del by_step[step]
 
     # ---- read helpers (call under the lock) ------------------------------------------------------
     @property

@@ -7,18 +7,22 @@ from array import array
 from bisect import bisect_left, bisect_right
 
 NAN = float("nan")
+BLOCK = 64  # steps per pre-summed block; long histories downsample from block sums
 
 
 class SeriesStore:
     """Every numeric metric of every step, aligned on one step axis (NaN where a step lacks it).
 
-    Appending is O(1); a resume truncates superseded steps; `downsample` turns 100,000 steps into a
-    few hundred bucket means, so a redraw costs the same at step 100 and at step 100,000.
+    Appending is O(1) and keeps per-block sums up to date; a resume truncates superseded steps;
+    `downsample` turns 100,000 steps into a few hundred bucket means from the block sums, so a
+    redraw costs about the same at step 1,000 and at step 100,000.
     """
 
     def __init__(self) -> None:
         self.steps: array = array("q")
         self.values: dict[str, array] = {}
+        self.block_sum: dict[str, array] = {}
+        self.block_count: dict[str, array] = {}
         self.version = 0
         self._cache: dict[tuple, tuple[list[float], list[float]]] = {}
 
@@ -37,10 +41,22 @@ class SeriesStore:
             col = self.values.get(key)
             if col is None:
                 col = self.values[key] = array("d", [NAN]) * n
+                blocks = (n + BLOCK - 1) // BLOCK
+                self.block_sum[key] = array("d", [0.0]) * blocks
+                self.block_count[key] = array("q", [0]) * blocks
             col.append(float(value))
-        for col in self.values.values():
+        block, first_in_block = divmod(n, BLOCK)
+        for key, col in self.values.items():
             if len(col) == n:
                 col.append(NAN)
+            sums, counts = self.block_sum[key], self.block_count[key]
+            if first_in_block == 0:
+                sums.append(0.0)
+                counts.append(0)
+            v = col[n]
+            if v == v:
+                sums[block] += v
+                counts[block] += 1
         self._touch()
 
     def truncate_after(self, step: int) -> None:
@@ -49,8 +65,14 @@ class SeriesStore:
         if cut == len(self.steps):
             return
         del self.steps[cut:]
-        for col in self.values.values():
+        for key, col in self.values.items():
             del col[cut:]
+            sums, counts = array("d"), array("q")
+            for start in range(0, len(col), BLOCK):
+                finite = [v for v in col[start : start + BLOCK] if v == v]
+                sums.append(math.fsum(finite))
+                counts.append(len(finite))
+            self.block_sum[key], self.block_count[key] = sums, counts
         self._touch()
 
     def _touch(self) -> None:
@@ -112,6 +134,8 @@ class SeriesStore:
                     if v == v:
                         xs.append(float(s))
                         ys.append(v)
+            elif n >= 4 * BLOCK * buckets:
+                xs, ys = self._from_blocks(key, buckets)
             else:
                 size = n / buckets
                 for b in range(buckets):
@@ -123,6 +147,21 @@ class SeriesStore:
             if smooth:
                 ys = ema(ys, max(2, len(ys) // 15))
         self._cache[ck] = (xs, ys)
+        return xs, ys
+
+    def _from_blocks(self, key: str, buckets: int) -> tuple[list[float], list[float]]:
+        """Bucket means from the block sums: O(blocks), not O(steps)."""
+        sums, counts = self.block_sum[key], self.block_count[key]
+        nb = len(sums)
+        xs: list[float] = []
+        ys: list[float] = []
+        last = len(self.steps) - 1
+        for b in range(buckets):
+            lo, hi = b * nb // buckets, (b + 1) * nb // buckets
+            total, count = math.fsum(sums[lo:hi]), sum(counts[lo:hi])
+            if count:
+                xs.append((self.steps[lo * BLOCK] + self.steps[min(hi * BLOCK, last + 1) - 1]) / 2)
+                ys.append(total / count)
         return xs, ys
 
 

@@ -42,7 +42,8 @@ async def test_export_keys_start_exports_and_show_progress(recorded_run):
         await wait_for(pilot, lambda: app.screen.model.loaded)
         await pilot.press("e")
         assert isinstance(app.screen, ExportScreen)
-        assert (recorded_run / "summary.md").is_file()  # written when a finished run's export screen opens
+        await wait_for(pilot, lambda: (recorded_run / "summary.md").is_file())  # written when the screen opens
+        assert "| Steps | 60 / 60 |" in (recorded_run / "summary.md").read_text()
         await pilot.press("a", "m", "g")
         kinds = [c[1][0] for c in services.calls if c[0] == "start_export"]
         assert kinds == ["adapter", "merged-16bit", "gguf"]

@@ -123,3 +123,43 @@ def test_samples_sort_best_and_worst():
     rows = [{"total": 0.5}, {"total": 1.5}, {"total": -1.0}]
     assert [r["total"] for r in sorted_samples(rows, "best")] == [1.5, 0.5, -1.0]
     assert [r["total"] for r in sorted_samples(rows, "worst")] == [-1.0, 0.5, 1.5]
+
+
+def test_block_downsampling_matches_bucket_means_and_survives_a_resume():
+    import random
+
+    rng = random.Random(0)
+    s = SeriesStore()
+    for i in range(1, 40_001):
+        s.add(i, {"reward": rng.random(), **({"kl": 0.5} if i % 3 else {})})
+    xs, ys = s.downsample("reward", 100)
+    assert len(ys) == 100
+    # buckets are whole 64-step blocks (625 blocks / 100 buckets): compare with plain means over the same steps
+    edges = [b * 625 // 100 * 64 for b in range(101)]
+    plain = [sum(s.values["reward"][lo:hi]) / (hi - lo) for lo, hi in zip(edges, edges[1:], strict=False)]
+    assert ys == pytest.approx(plain)
+    assert xs[0] == pytest.approx((1 + 384) / 2)
+    assert s.downsample("kl", 100)[1][0] == pytest.approx(0.5)  # NaN steps skipped
+    s.add(20_001, {"reward": 10.0})  # resume from step 20,000
+    assert len(s) == 20_001 and s.last("reward") == [10.0]
+    xs, ys = s.downsample("reward", 10)
+    assert xs[-1] > 18_000 and len(s.block_count["reward"]) == (20_001 + 63) // 64
+    assert sum(s.block_count["reward"]) == 20_001 and sum(s.block_count["kl"]) == 20_000 - 20_000 // 3
+
+
+def test_run_model_keeps_every_metric_but_only_recent_whole_events(tmp_path):
+    import random
+
+    from tests.ui.synthetic_run import samples_for, step_event
+
+    rng = random.Random(0)
+    m = RunModel(tmp_path)
+    events = []
+    for step in range(1, 2001):
+        events.append({"type": "step", **step_event(step, 2000, rng)})
+        events.append({"type": "samples", "step": step, "reward_names": ["correctness"],
+                       "samples": samples_for(step, rng, n=2)})
+    m.apply(events)
+    assert len(m.series) == 2000 and m.history.last_step["step"] == 2000
+    assert len(m.history.steps) <= 128 and len(m.history.samples) <= 1000
+    assert max(m.history.samples) == 2000
