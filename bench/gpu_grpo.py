@@ -187,8 +187,11 @@ def summarize(events: list[dict]) -> dict:
     window = steps[start:]
     tokens = sum(s.get("completion_tokens") or 0 for s in window)
     secs = sum(s.get("step_time") or 0.0 for s in window)
+    all_tokens = sum(s.get("completion_tokens") or 0 for s in steps)
+    all_secs = sum(s.get("step_time") or 0.0 for s in steps)
     res.update(
         tokens_per_s=round(tokens / secs, 1) if secs and tokens else None,
+        tokens_per_s_all_steps=round(all_tokens / all_secs, 1) if all_secs and all_tokens else None,
         s_per_step=round(secs / len(window), 3) if window else None,
         steady_steps=len(window),
         steady_tokens=tokens,
@@ -251,7 +254,7 @@ def run_path(name: str, data: dict, runs: Path, timeout: float, env_extra: dict 
     gpu_ev = [e for e in events if e.get("type") == "gpu"]
     if gpu_ev:
         try:
-            res["nvml_peak_used_gb"] = round(max(g["gpus"][0].get("mem_used", 0) for g in gpu_ev) / 1e9, 2)
+            res["nvml_peak_used_gib"] = round(max(g["gpus"][0].get("mem_used_mib", 0) for g in gpu_ev) / 1024, 2)
         except Exception:  # noqa: BLE001
             pass
     if not res.get("tokens_per_s") and not timed_out and res.get("outcome") != "completed":
@@ -292,7 +295,7 @@ def steps_for(path: str, tiny: bool) -> int:
     return {
         "trl_default": 3,
         "trl_static_kwarg": 2,
-        "unsloth": 4,
+        "unsloth": 3,
         "unsloth_static": 3,
         "trl_continuous": 16,
         "static_b8": 6,
@@ -346,6 +349,7 @@ def workload_learning(work: Path, tiny: bool, timeout: float, steps: int, lr: fl
         "grpo": {
             "num_generations": 8,
             "per_device_train_batch_size": 16,
+            "steps_per_generation": 2 if tiny else 4,
             "max_completion_length": 16 if tiny else 160,
             "learning_rate": lr,
             "beta": 0.0,
@@ -389,10 +393,13 @@ def workload_decode(work: Path, tiny: bool, batches: list[int]) -> dict:
         prompts = [torch.randint(10, 300, (prompt_len - (i % 7),), generator=g).tolist() for i in range(b)]
         row: dict = {}
         s = Sampling(max_new_tokens=n_new, eos_ids=(2,), pad_id=0, min_new_tokens=n_new)
-        for label, graphs in (("static_graphs", True), ("static_eager", False)):
+        variants = [("static_graphs_merged_lora", True, True), ("static_graphs_unmerged_lora", True, False)]
+        if b == batches[0]:
+            variants.append(("static_eager", False, True))
+        for label, graphs, merge in variants:
             if graphs and not cuda:
                 continue
-            dec = StaticDecoder(model, s, use_graphs=graphs)
+            dec = StaticDecoder(model, s, use_graphs=graphs, merge_lora=merge)
             dec.generate(prompts)  # warm-up / capture
             if cuda:
                 torch.cuda.synchronize()
@@ -404,7 +411,7 @@ def workload_decode(work: Path, tiny: bool, batches: list[int]) -> dict:
                 torch.cuda.synchronize()
             dt = (time.perf_counter() - t0) / reps
             row[label] = round(sum(len(r) for r in res) / dt, 1)
-            dec.free()
+            dec.release()
             del dec
         # in-place weight update: graphs must see it (greedy outputs equal eager after the update)
         if cuda and b == batches[0]:
@@ -418,8 +425,8 @@ def workload_decode(work: Path, tiny: bool, batches: list[int]) -> dict:
             a2, e2 = dg.generate(prompts), de.generate(prompts)
             same = sum(x == y for x, y in zip(a2, e2, strict=True))
             out["graph_sees_lora_update"] = {"changed_after_update": a1 != a2, "rows_equal_to_eager": f"{same}/{len(e2)}"}
-            dg.free()
-            de.free()
+            dg.release()
+            de.release()
         ids = torch.nn.utils.rnn.pad_sequence(
             [torch.tensor(p[::-1]) for p in prompts], batch_first=True, padding_value=0
         ).flip(1)
@@ -518,7 +525,7 @@ save_steps = 100000
                    warnings=[e.get("message") for e in ev if e.get("type") == "warning"])
         if gpu_ev:
             try:
-                res["nvml_peak_used_gb"] = round(max(g["gpus"][0].get("mem_used", 0) for g in gpu_ev) / 1e9, 2)
+                res["nvml_peak_used_gib"] = round(max(g["gpus"][0].get("mem_used_mib", 0) for g in gpu_ev) / 1024, 2)
             except Exception:  # noqa: BLE001
                 pass
         if rc != 0:
@@ -590,8 +597,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", default="/tmp/rl-studio-bench")
     ap.add_argument("--out", default=None, help="result file (default bench/results/<date>-<card>.json)")
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds per path")
-    ap.add_argument("--learning-steps", type=int, default=48)
-    ap.add_argument("--learning-lr", type=float, default=2e-4)
+    ap.add_argument("--learning-steps", type=int, default=96)
+    ap.add_argument("--learning-lr", type=float, default=3e-4)
     ap.add_argument("--batches", default="8,64,128")
     ap.add_argument("--budget", type=float, default=None, help="seconds for the whole call; later paths are skipped")
     ap.add_argument("--child", default=None)
@@ -632,6 +639,12 @@ def main(argv: list[str] | None = None) -> int:
         if u.get("peak_allocated_gb") and paths.get("default", {}).get("peak_allocated_gb"):
             result["default_peak_vs_unsloth"] = round(paths["default"]["peak_allocated_gb"] / u["peak_allocated_gb"], 3)
         save()
+    if "learning" in workloads:
+        result["learning"] = workload_learning(work, a.tiny, a.timeout, a.learning_steps, a.learning_lr)
+        save()
+    if "acceptance" in workloads:
+        result["acceptance"] = workload_acceptance(work, a.tiny, a.timeout)
+        save()
     if "decode" in workloads and remaining() > 90:
         try:
             result["decode"] = workload_decode(work, a.tiny, [int(b) for b in a.batches.split(",")])
@@ -640,12 +653,6 @@ def main(argv: list[str] | None = None) -> int:
 
             traceback.print_exc()
             result["decode"] = {"error": f"{type(e).__name__}: {e}"[:500]}
-        save()
-    if "learning" in workloads:
-        result["learning"] = workload_learning(work, a.tiny, a.timeout, a.learning_steps, a.learning_lr)
-        save()
-    if "acceptance" in workloads:
-        result["acceptance"] = workload_acceptance(work, a.tiny, a.timeout)
         save()
     # a short table last
     print("\n== results:", out_path)

@@ -168,7 +168,7 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
         state["failed"] = True
         dec = state.get("decoder")
         if dec is not None:
-            dec.free()
+            dec.release()
         state["decoder"] = None
         try:
             import torch
@@ -202,6 +202,11 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
                     f"static-cache generation: batch {dec.batch}, cache {dec.cache_len} tokens, "
                     f"CUDA graph {'captured' if dec.use_graphs else 'off (eager)'} "
                     f"({time.perf_counter() - t0:.1f}s for the first generation)"
+                )
+            if dec.calls == 1:
+                plan.status(
+                    f"static-cache generation: LoRA merged into generation weights for {len(dec.merged)} layers"
+                    if dec.merged else "static-cache generation: LoRA applied unmerged (PEFT forward)"
                 )
             plan.stats.update(calls=dec.calls, captures=dec.captures, batch=dec.batch, cache_len=dec.cache_len)
             return out, None
