@@ -20,7 +20,6 @@ from rl_studio.screens.follower import follow
 from rl_studio.screens.health import assess, health_line
 from rl_studio.screens.messages import EngineAlive, RunChanged
 from rl_studio.screens.run_model import RunModel
-from rl_studio.screens.samples_pane import SamplesPane
 
 STARTUP_GRACE_S = 60.0  # a run just started counts as alive this long before its pid file shows
 PLOT_EVERY_S = 1.0  # plots redraw at most once a second however fast events come
@@ -63,9 +62,9 @@ class DashboardScreen(Screen):
             with TabPane("1 Plots", id="plots"):
                 yield Static("plots: loading…", id="plots-loading")
             with TabPane("2 Samples", id="samples"):
-                yield SamplesPane(self.model, id="samples-pane")
+                yield Static("samples: loading…", id="samples-loading")
             with TabPane("3 Log", id="log"):
-                yield Log(id="dash-log", highlight=False)
+                yield Static("log: loading…", id="log-loading")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -73,12 +72,16 @@ class DashboardScreen(Screen):
         # Paint the header first; the plot library, the plots and the backlog come right after.
         self.call_after_refresh(self.after_first_frame)
 
-    def after_first_frame(self) -> None:
+    async def after_first_frame(self) -> None:
         from rl_studio.screens.plots import CHARTS, MetricPlot
+        from rl_studio.screens.samples_pane import SamplesPane
 
         grid = Grid(*(MetricPlot(title, lines, id=f"plot-{key}") for key, title, lines in CHARTS), id="plot-grid")
-        self.query_one("#plots-loading").remove()
-        self.query_one("#plots", TabPane).mount(grid)
+        for placeholder in self.query("#plots-loading, #samples-loading, #log-loading"):
+            await placeholder.remove()
+        await self.query_one("#plots", TabPane).mount(grid)
+        await self.query_one("#samples", TabPane).mount(SamplesPane(self.model, id="samples-pane"))
+        await self.query_one("#log", TabPane).mount(Log(id="dash-log", highlight=False))
         self.plots_ready = True
         if self.follow_events:
             self.follow_run()
@@ -104,8 +107,8 @@ class DashboardScreen(Screen):
     def refresh_view(self, plots_now: bool = False) -> None:
         self.update_header()
         self.update_log()
-        if self.query_one(TabbedContent).active == "samples":
-            self.query_one(SamplesPane).update_view()
+        if self.plots_ready and self.query_one(TabbedContent).active == "samples":
+            self.query_one("#samples-pane").update_view()
         wait = PLOT_EVERY_S - (time.monotonic() - self.plotted_at)
         if plots_now or wait <= 0:
             self.draw_plots()
@@ -121,10 +124,12 @@ class DashboardScreen(Screen):
         if health != self.health:
             self.health = health
             self.query_one("#dash-health", Static).update(health)
-            if len(findings) > 1 or (findings and findings[0].level != "ok"):
+            if self.plots_ready and (len(findings) > 1 or (findings and findings[0].level != "ok")):
                 self.query_one(Log).write_line("         HEALTH " + " | ".join(str(f) for f in findings))
 
     def update_log(self) -> None:
+        if not self.plots_ready:
+            return
         with self.model.lock:
             entries = self.model.history.log[self.logged :]
             self.logged = len(self.model.history.log)
@@ -165,14 +170,14 @@ class DashboardScreen(Screen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "plots":
             self.call_after_refresh(self.draw_plots)
-        elif event.pane.id == "samples":
+        elif event.pane.id == "samples" and self.plots_ready:
             self.query_one("#samples-table").focus()
-            self.call_after_refresh(self.query_one(SamplesPane).update_view, True)
+            self.call_after_refresh(self.query_one("#samples-pane").update_view, True)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_plots)
 
-    def on_samples_pane_open(self, message: SamplesPane.Open) -> None:
+    def on_samples_pane_open(self, message) -> None:
         from rl_studio.screens.sample_screen import SampleScreen
 
         self.app.push_screen(SampleScreen(message.rows, message.index, message.step, message.names))
