@@ -14,6 +14,7 @@ from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from rl_studio import control
+from rl_studio.errors import StudioError
 from rl_studio.screens.dashboard_text import header_text, log_line
 from rl_studio.screens.dialogs import ConfirmDialog, QuitDialog
 from rl_studio.screens.follower import follow
@@ -35,6 +36,7 @@ class DashboardScreen(Screen):
         Binding("x", "stop", "Stop", id="dashboard.stop"),
         Binding("d", "detach", "Detach", id="dashboard.detach"),
         Binding("e", "export", "Export", id="dashboard.export"),
+        Binding("r", "resume_run", "Resume run", id="dashboard.resume", show=False),
         Binding("m", "smooth", "Smooth", id="dashboard.smooth"),
         Binding("q", "quit_studio", "Quit", id="dashboard.quit"),
     ]
@@ -53,6 +55,7 @@ class DashboardScreen(Screen):
         self.logged = 0
         self.t0: float | None = None
         self.health = ""
+        self.health_kinds: tuple[str, ...] = ()
         self.plots_ready = False
 
     def compose(self) -> ComposeResult:
@@ -124,8 +127,12 @@ class DashboardScreen(Screen):
         if health != self.health:
             self.health = health
             self.query_one("#dash-health", Static).update(health)
-            if self.plots_ready and (len(findings) > 1 or (findings and findings[0].level != "ok")):
-                self.query_one(Log).write_line("         HEALTH " + " | ".join(str(f) for f in findings))
+        # the log records a change in which signs show, not every wiggle of their numbers
+        kinds = tuple(sorted(f.kind for f in findings if f.level != "ok"))
+        if kinds != self.health_kinds and self.plots_ready:
+            self.health_kinds = kinds
+            said = " | ".join(str(f) for f in findings if f.level != "ok") or "no warning signs"
+            self.query_one(Log).write_line(f"         HEALTH {said}")
 
     def update_log(self) -> None:
         if not self.plots_ready:
@@ -242,6 +249,21 @@ class DashboardScreen(Screen):
                                          f"Follow it with: rl-studio attach {self.model.run_dir}")
 
         self.app.push_screen(QuitDialog(), chosen)
+
+    def action_resume_run(self) -> None:
+        """Continue a stopped, failed or interrupted run from its newest checkpoint."""
+        if self.model.alive or self.model.state == "completed":
+            self.notify(f"nothing to resume: the run is {self.model.state}", severity="warning")
+            return
+        try:
+            self.app.services.resume_run(self.model.run_dir)
+        except StudioError as e:
+            self.notify(str(e), severity="error", timeout=10)
+            return
+        self.model.alive = True
+        self.model.grace_until = time.monotonic() + STARTUP_GRACE_S
+        self.notify("resuming from the newest checkpoint")
+        self.refresh_view()
 
     def action_export(self) -> None:
         if self.model.alive and not self.model.history.finished:

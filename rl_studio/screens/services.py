@@ -60,6 +60,11 @@ class Services:
 
         return launch.start_run(cfg)
 
+    def resume_run(self, run_dir: Path) -> Path:
+        from rl_studio import launch
+
+        return launch.resume_run(run_dir)
+
     def start_export(self, run_dir: Path, kind: str, target: str, private: bool = False) -> subprocess.Popen:
         from rl_studio import launch
 

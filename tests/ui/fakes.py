@@ -64,6 +64,10 @@ class FakeServices(Services):
         assert self.run_dir is not None
         return self.run_dir
 
+    def resume_run(self, run_dir: Path) -> Path:
+        self.calls.append(("resume_run", str(run_dir)))
+        return run_dir
+
     def start_export(self, run_dir: Path, kind: str, target: str, private: bool = False):
         self.calls.append(("start_export", (kind, target)))
         return subprocess.Popen([sys.executable, "-c", "pass"])

@@ -171,3 +171,48 @@ async def test_every_plot_keeps_its_title_and_legend_at_80x24(recorded_run):
         for plot in dash.query(MetricPlot):
             first = plot.strips[0].text.strip()
             assert first.startswith(plot.chart_title + ": ●"), (plot.id, first)
+
+
+async def test_resume_only_for_an_unfinished_run(recorded_run):
+    from tests.ui.fakes import FakeServices
+
+    services = FakeServices()
+    app = app_on(lambda: DashboardScreen(recorded_run), services=services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.model.loaded)
+        await pilot.press("r")  # completed: nothing to resume
+        assert services.calls == []
+    lines = (recorded_run / "events.jsonl").read_text().splitlines()
+    (recorded_run / "events.jsonl").write_text("\n".join(lines[:-2]) + "\n")  # interrupted: no run_finished
+    app = app_on(lambda: DashboardScreen(recorded_run), services=services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.model.loaded)
+        assert app.screen.model.state == "interrupted"
+        await pilot.press("r")
+        assert services.calls == [("resume_run", str(recorded_run))]
+        assert app.screen.model.alive  # counted alive while the engine starts
+
+
+async def test_health_warning_is_logged_once_not_at_every_wiggle(tmp_path):
+    run_dir = tmp_path / "flat"
+    write_run(run_dir, steps=0, max_steps=100, finished=False)
+    rng = random.Random(0)
+
+    def step(w, n):
+        e = step_event(n, 100, rng)
+        e["metrics"]["frac_reward_zero_std"] = 0.95 if n % 2 else 1.0  # the number wiggles, the sign stays
+        w.emit("step", **e)
+
+    app = app_on(lambda: DashboardScreen(run_dir))
+    async with app.run_test(size=(80, 24)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
+        w = Clock(run_dir / "events.jsonl", t0=2e9)
+        for n in range(1, 31):
+            step(w, n)
+            await wait_for(pilot, lambda n=n: len(dash.model.series) == n)
+        w.close()
+        await pilot.pause(0.3)
+        assert "no learning signal" in str(dash.query_one("#dash-health", Static).render())
+        lines = [str(line) for line in dash.query_one(Log).lines if "HEALTH" in str(line)]
+        assert len(lines) == 1 and "no learning signal" in lines[0]
