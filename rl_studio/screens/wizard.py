@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.screen import Screen
 
 from rl_studio.config import RunConfig
+from rl_studio.screens.presets import apply_preset
 from rl_studio.screens.wizard_step import WizardState
 
 STEP_NAMES = ("Model", "LoRA", "Dataset", "Rewards", "Training", "Review")
@@ -25,6 +26,9 @@ def step_screen(step: int, state: WizardState) -> Screen:
 
 
 def first_step(output_dir: Path, cfg: RunConfig | None = None) -> Screen:
-    cfg = cfg or RunConfig(base_dir=Path.cwd())
+    """The Model step of a new draft (Dr.GRPO preset, as `rl-studio init` defaults to) or of `cfg`."""
+    if cfg is None:
+        cfg = RunConfig(base_dir=Path.cwd())
+        cfg.grpo = apply_preset({}, "Dr.GRPO")
     cfg.run.output_dir = str(output_dir)
     return step_screen(1, WizardState(cfg))
