@@ -32,8 +32,7 @@ from rl_studio.screens.app import StudioApp
 from rl_studio.screens.dashboard import DashboardScreen
 
 class Timed(DashboardScreen):
-    def on_mount(self):
-        super().on_mount()
+    def on_mount(self):  # Textual runs DashboardScreen.on_mount too
         self.call_after_refresh(self.painted)
     def painted(self):
         print(time.time() - t_start, flush=True)

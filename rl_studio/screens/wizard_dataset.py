@@ -58,7 +58,7 @@ class DatasetStep(StepScreen):
     def on_mount(self) -> None:
         self.query_one("#ds-system", TextArea).styles.height = 4
         self.columns: list[str] = []
-        self.preview()
+        self.refresh_probe()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "ds-kind":
@@ -67,20 +67,13 @@ class DatasetStep(StepScreen):
                 box.value = EXAMPLES[str(event.value)] if event.value == "builtin" else ""
                 box.placeholder = EXAMPLES[str(event.value)]
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "ds-max" and not event.value.strip():
-            field_of(event.input).set_error(None)
-        else:
-            super().on_input_changed(event)
-        self.schedule_preview()
+    def show_validation(self, widget: Input, result) -> None:
+        if widget.id == "ds-max" and not widget.value.strip():
+            result = None  # empty max samples means all rows
+        super().show_validation(widget, result)
 
     def on_text_area_changed(self) -> None:
-        self.schedule_preview()
-
-    def schedule_preview(self) -> None:
-        if getattr(self, "_timer", None):
-            self._timer.stop()
-        self._timer = self.set_timer(0.8, self.preview)
+        self.draft_changed()
 
     def errors(self):
         field_of(self.query_one("#ds-answer", Input)).set_error(None)
@@ -94,7 +87,7 @@ class DatasetStep(StepScreen):
                     bad.append((field_of(box), why))
         return bad
 
-    def preview(self) -> None:
+    def refresh_probe(self) -> None:
         self.columns = []
         if super().errors():
             self.query_one("#ds-preview", Static).update("preview: fix the marked fields first")

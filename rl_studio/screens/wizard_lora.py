@@ -42,7 +42,7 @@ class LoraStep(StepScreen):
         yield Static("trainable parameters: working…", id="lora-estimate")
 
     def on_mount(self) -> None:
-        self.estimate()
+        self.refresh_probe()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         custom = event.index == len(RANKS)
@@ -50,24 +50,12 @@ class LoraStep(StepScreen):
         box.disabled = not custom
         if not custom:
             box.value = str(RANKS[event.index])
-        self.schedule_estimate()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        super().on_input_changed(event)
-        self.schedule_estimate()
-
-    def on_checkbox_changed(self) -> None:
-        self.schedule_estimate()
+        self.draft_changed()
 
     def modules(self) -> list[str]:
         return [m for m in MODULES if self.query_one(f"#mod-{m}", TickBox).value]
 
-    def schedule_estimate(self) -> None:
-        if getattr(self, "_timer", None):
-            self._timer.stop()
-        self._timer = self.set_timer(0.8, self.estimate)
-
-    def estimate(self) -> None:
+    def refresh_probe(self) -> None:
         if self.errors():
             return
         self.apply()

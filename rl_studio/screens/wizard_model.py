@@ -59,7 +59,7 @@ class ModelStep(StepScreen):
 
     def on_mount(self) -> None:
         self.load_models()
-        self.estimate()
+        self.refresh_probe()
 
     @work(thread=True, exclusive=True, group="models")
     def load_models(self) -> None:
@@ -79,19 +79,7 @@ class ModelStep(StepScreen):
         self.query_one("#model-name", Input).value = name
         self.query_one("#model-name", Input).focus()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        super().on_input_changed(event)
-        self.schedule_estimate()
-
-    def on_checkbox_changed(self) -> None:
-        self.schedule_estimate()
-
-    def schedule_estimate(self) -> None:
-        if getattr(self, "_timer", None):
-            self._timer.stop()
-        self._timer = self.set_timer(0.8, self.estimate)
-
-    def estimate(self) -> None:
+    def refresh_probe(self) -> None:
         if self.errors():
             return
         self.apply()

@@ -61,9 +61,25 @@ class StepScreen(Screen):
     def body(self) -> ComposeResult:
         yield from ()
 
-    # ---- validation -----------------------------------------------------------------------------
+    # ---- validation and live probes -------------------------------------------------------------
+    PROBE_DELAY_S = 0.8  # a step's live probe (estimate, preview) runs once typing pauses this long
+
     def on_input_changed(self, event: Input.Changed) -> None:
         self.show_validation(event.input, event.validation_result)
+        self.draft_changed()
+
+    def on_checkbox_changed(self) -> None:
+        self.draft_changed()
+
+    def draft_changed(self) -> None:
+        """Restart the wait before `refresh_probe` (each change restarts it)."""
+        timer = getattr(self, "_probe_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._probe_timer = self.set_timer(self.PROBE_DELAY_S, self.refresh_probe)
+
+    def refresh_probe(self) -> None:
+        """Steps with a live probe run it here on a copy of the draft (in a worker thread)."""
 
     def show_validation(self, widget: Input, result) -> None:
         try:

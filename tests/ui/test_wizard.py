@@ -209,3 +209,17 @@ async def test_help_shows_for_the_field_being_edited_only(tmp_path):
         app.screen.query_one("#model-name").focus()
         await pilot.pause()
         assert shown("#max-seq"), "a reason for a bad value stays in view"
+
+
+async def test_empty_max_samples_means_all_rows(tmp_path):
+    app = wizard(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert isinstance(app.screen, DatasetStep)
+        await set_input(pilot, "#ds-max", "")
+        assert "✗" not in note(app.screen, "#ds-max")
+        await set_input(pilot, "#ds-max", "0")
+        assert note(app.screen, "#ds-max") == "✗ must be a whole number ≥ 1"
+        await set_input(pilot, "#ds-max", "")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, RewardsStep) and app.screen.cfg.dataset.max_samples is None
