@@ -70,7 +70,8 @@ def one_run(cfg, studio: bool, work: Path) -> list[float]:
     from rl_studio.engine.cpu_logprob import install_if_needed
     from rl_studio.engine.generation import apply_generation_path
     from rl_studio.engine.loading import load
-    from rl_studio.engine.run import StudioCallbackFactory, prepare
+    from rl_studio.engine.callback import StudioCallback
+    from rl_studio.engine.run import prepare
     from rl_studio.events import EventWriter
     from rl_studio.rewards.capture import SampleCapture
 
@@ -104,7 +105,16 @@ def one_run(cfg, studio: bool, work: Path) -> list[float]:
     if studio:
         capture = SampleCapture(prep.rewards)
         rewards = [capture.wrap(r) for r in prep.rewards]
-        callbacks.append(StudioCallbackFactory.make(writer, run_dir, capture, args, cfg))
+        callbacks.append(
+            StudioCallback(
+                writer,
+                run_dir,
+                capture,
+                num_generations=int(args.num_generations),
+                scale_rewards=str(args.scale_rewards),
+                samples_per_step=cfg.run.samples_per_step,
+            )
+        )
     else:
         rewards = []
         for r in prep.rewards:
