@@ -56,7 +56,7 @@ class DashboardScreen(Screen):
         self.t0: float | None = None
         self.health = ""
         self.health_kinds: tuple[str, ...] = ()
-        self.plots_ready = False
+        self.panes_ready = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="dash-header", classes="bar")
@@ -85,7 +85,7 @@ class DashboardScreen(Screen):
         await self.query_one("#plots", TabPane).mount(grid)
         await self.query_one("#samples", TabPane).mount(SamplesPane(self.model, id="samples-pane"))
         await self.query_one("#log", TabPane).mount(Log(id="dash-log", highlight=False))
-        self.plots_ready = True
+        self.panes_ready = True
         if self.follow_events:
             self.follow_run()
 
@@ -110,7 +110,7 @@ class DashboardScreen(Screen):
     def refresh_view(self, plots_now: bool = False) -> None:
         self.update_header()
         self.update_log()
-        if self.plots_ready and self.query_one(TabbedContent).active == "samples":
+        if self.panes_ready and self.query_one(TabbedContent).active == "samples":
             self.query_one("#samples-pane").update_view()
         wait = PLOT_EVERY_S - (time.monotonic() - self.plotted_at)
         if plots_now or wait <= 0:
@@ -129,13 +129,13 @@ class DashboardScreen(Screen):
             self.query_one("#dash-health", Static).update(health)
         # the log records a change in which signs show, not every wiggle of their numbers
         kinds = tuple(sorted(f.kind for f in findings if f.level != "ok"))
-        if kinds != self.health_kinds and self.plots_ready:
+        if kinds != self.health_kinds and self.panes_ready:
             self.health_kinds = kinds
             said = " | ".join(str(f) for f in findings if f.level != "ok") or "no warning signs"
             self.query_one(Log).write_line(f"         HEALTH {said}")
 
     def update_log(self) -> None:
-        if not self.plots_ready:
+        if not self.panes_ready:
             return
         with self.model.lock:
             entries = self.model.history.log[self.logged :]
@@ -150,7 +150,7 @@ class DashboardScreen(Screen):
         """Start the plot worker for the plots whose data, size or smoothing changed."""
         self.plot_timer = None
         self.plotted_at = time.monotonic()
-        if not self.plots_ready or self.query_one(TabbedContent).active != "plots":
+        if not self.panes_ready or self.query_one(TabbedContent).active != "plots":
             return
         from rl_studio.screens.plots import MetricPlot
 
@@ -177,7 +177,7 @@ class DashboardScreen(Screen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "plots":
             self.call_after_refresh(self.draw_plots)
-        elif event.pane.id == "samples" and self.plots_ready:
+        elif event.pane.id == "samples" and self.panes_ready:
             self.query_one("#samples-table").focus()
             self.call_after_refresh(self.query_one("#samples-pane").update_view, True)
 

@@ -54,19 +54,19 @@ def test_wizard_to_finished_exported_run_by_keys(tiny_model, tmp_path):
                       "print('exit code', run_wizard(Path('runs')))\nimport time\ntime.sleep(60)\n")
     t = Tmux(f"rl-studio-e2e-{os.getpid()}", tmp_path, f"{sys.executable} {runner}")
     try:
-        t.wait("Step 1/6 Model", 30)
+        t.wait("Step 1/6 Model", 60)
         t.keys("End", "C-u")
         t.type(str(tiny_model))
         t.keys("Tab", "Tab")
         t.type("256")
-        t.wait("parameters", 60)  # the model probe answered
+        t.wait("parameters", 180)  # the model probe answered
         t.keys("C-n")
         t.wait("Step 2/6 LoRA")
         t.keys("C-n")
         t.wait("Step 3/6 Dataset")
         t.keys("Tab", "Tab", "Tab", "Tab")
         t.type("32")
-        t.wait("final prompt of row 0", 60)  # the dataset preview answered
+        t.wait("final prompt of row 0", 180)  # the dataset preview answered
         t.keys("C-n")
         t.wait("Step 4/6 Rewards")
         t.keys("C-n")
@@ -80,7 +80,7 @@ def test_wizard_to_finished_exported_run_by_keys(tiny_model, tmp_path):
         t.keys("C-s")
         assert (tmp_path / "e2e.toml").is_file()
         t.keys("C-r")
-        t.wait("RUNNING", 60)
+        t.wait("RUNNING", 120)
         shown = t.wait("COMPLETED", 300)
         assert "step 6/6" in shown
         t.keys("e")
