@@ -67,10 +67,10 @@ def one_run(cfg, studio: bool, work: Path) -> list[float]:
     from transformers import TrainerCallback
     from trl import GRPOTrainer
 
+    from rl_studio.engine.callback import StudioCallback
     from rl_studio.engine.cpu_logprob import install_if_needed
     from rl_studio.engine.generation import apply_generation_path
     from rl_studio.engine.loading import load
-    from rl_studio.engine.callback import StudioCallback
     from rl_studio.engine.run import prepare
     from rl_studio.events import EventWriter
     from rl_studio.rewards.capture import SampleCapture
