@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from rl_studio.config import RunConfig
 from rl_studio.errors import StudioError
+from rl_studio.screens.cells import cells
 from rl_studio.screens.dialogs import TextPrompt
 
 
@@ -80,7 +81,7 @@ class AllSettingsScreen(Screen[None]):
         for f in self.matching:
             name = f["name"]
             value = self.cfg.grpo.get(name, f.get("default"))
-            table.add_row(name, shown(value)[:30], shown(f.get("default"))[:20], "SET" if name in self.cfg.grpo else "")
+            table.add_row(*cells(name, shown(value)[:30], shown(f.get("default"))[:20], "SET" if name in self.cfg.grpo else ""))
         if self.matching:
             table.move_cursor(row=min(row, len(self.matching) - 1))
 

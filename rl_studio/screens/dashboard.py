@@ -59,8 +59,8 @@ class DashboardScreen(Screen):
         self.panes_ready = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="dash-header", classes="bar")
-        yield Static("HEALTH waiting for steps", id="dash-health")
+        yield Static(id="dash-header", classes="bar", markup=False)
+        yield Static("HEALTH waiting for steps", id="dash-health", markup=False)
         with TabbedContent(initial="plots", id="dash-tabs"):
             with TabPane("1 Plots", id="plots"):
                 yield Static("plots: loading…", id="plots-loading")
@@ -123,7 +123,12 @@ class DashboardScreen(Screen):
             line1, line2 = header_text(self.model)
             findings = assess(self.model.series, self.model.max_completion_length)
         self.query_one("#dash-header", Static).update(f"{line1}\n{line2}")
-        health = "HEALTH " + health_line(findings)
+        finished = self.model.history.finished or {}
+        if finished.get("outcome") == "failed":  # the reason a run ended outranks any health sign
+            where = f" [{finished['where']}]" if finished.get("where") else ""
+            health = f"FAILED: {finished.get('error') or 'see engine.log'}{where}"
+        else:
+            health = "HEALTH " + health_line(findings)
         if health != self.health:
             self.health = health
             self.query_one("#dash-health", Static).update(health)

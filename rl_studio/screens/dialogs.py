@@ -42,7 +42,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="heading")
+            yield Static(self.question, classes="heading", markup=False)
             yield Static("y  yes     n  no")
 
     def action_answer(self, yes: bool) -> None:
@@ -60,7 +60,7 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="heading")
+            yield Static(self.question, classes="heading", markup=False)
             yield Input(self.value, placeholder=self.placeholder)
             yield Static("enter  accept     escape  cancel")
 

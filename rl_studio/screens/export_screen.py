@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from rl_studio.errors import StudioError
+from rl_studio.screens.cells import cells
 from rl_studio.screens.dialogs import TextPrompt
 from rl_studio.screens.run_model import RunModel
 
@@ -44,12 +45,12 @@ class ExportScreen(Screen):
         self.details: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(id="export-title", classes="bar")
+        yield Static(id="export-title", classes="bar", markup=False)
         yield Static("a adapter   m merged 16-bit   4 merged 4-bit   g GGUF   h push to Hub   "
                      "w write summary.md   escape back", id="export-keys")
         yield DataTable(cursor_type="row", id="export-table")
         yield Static(id="export-detail", markup=False)
-        yield Static(id="export-summary")
+        yield Static(id="export-summary", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -123,7 +124,7 @@ class ExportScreen(Screen):
             else:
                 detail = self.notes.get(kind, "")
                 state = "RUNNING" if detail.startswith("started") else "-" if not detail else "ERROR"
-            table.add_row(label, state, str(detail or "not exported"))
+            table.add_row(*cells(label, state, detail or "not exported"))
             self.details.append(f"{label}: {state} {detail or ''}".strip())
         table.move_cursor(row=row)
         self.show_detail(table.cursor_row)

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from rl_studio.screens.cells import cells
 from rl_studio.screens.keymap import keymap_path
 
 
@@ -37,11 +38,11 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Static(f"Keys: {self.under.title or type(self.under).__name__}", classes="heading")
+            yield Static(f"Keys: {self.under.title or type(self.under).__name__}", classes="heading", markup=False)
             table = DataTable(cursor_type="row", id="help-keys")
             table.add_columns("key", "action", "binding id")
             for row in key_rows(self.under):
-                table.add_row(*row)
+                table.add_row(*cells(*row))
             yield table
             yield Static(f"Change keys in {keymap_path()} (binding id = \"key\"). "
-                         "ctrl+p opens every action by name. escape closes.", classes="dim")
+                         "ctrl+p opens every action by name. escape closes.", classes="dim", markup=False)

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from rl_studio.rundir import list_runs
+from rl_studio.screens.cells import cells
 
 
 def run_row(info) -> tuple[str, str, str, str]:
@@ -33,7 +34,7 @@ class RunPickerScreen(Screen):
         self.paths: list[Path] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Runs in {self.output_dir.resolve()}: pick one to attach (enter)", classes="bar")
+        yield Static(f"Runs in {self.output_dir.resolve()}: pick one to attach (enter)", classes="bar", markup=False)
         yield DataTable(cursor_type="row", id="runs")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -47,7 +48,7 @@ class RunPickerScreen(Screen):
         runs = list_runs(self.output_dir)
         self.paths = [r.path for r in runs]
         for r in runs:
-            table.add_row(*run_row(r))
+            table.add_row(*cells(*run_row(r)))
         if not runs:
             self.notify(f"no runs in {self.output_dir}; start one with rl-studio", severity="warning")
         table.focus()

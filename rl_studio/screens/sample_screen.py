@@ -26,9 +26,9 @@ class SampleScreen(Screen):
         self.title = "Sample"
 
     def compose(self) -> ComposeResult:
-        yield Static(id="sample-title", classes="bar")
+        yield Static(id="sample-title", classes="bar", markup=False)
         with VerticalScroll(id="sample-body"):
-            yield Static(id="sample-scores")
+            yield Static(id="sample-scores", markup=False)
             yield Static("PROMPT", classes="heading")
             yield Static(id="sample-prompt", markup=False)
             yield Static("COMPLETION", classes="heading")

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from rl_studio.screens.cells import cells
 from rl_studio.screens.dashboard_text import one_line, score, sorted_samples
 from rl_studio.screens.run_model import RunModel
 
@@ -44,7 +45,7 @@ class SamplesPane(Vertical):
         self.shown: tuple | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("no samples yet", id="samples-caption")
+        yield Static("no samples yet", id="samples-caption", markup=False)
         yield DataTable(cursor_type="row", zebra_stripes=True, id="samples-table")
 
     @property
@@ -79,13 +80,13 @@ class SamplesPane(Vertical):
         cursor = table.cursor_row
         table.clear(columns=True)
         fixed = ["grp", "total", "adv"] + [n[:10] for n in self.names]
-        table.add_columns(*fixed, "completion")
+        table.add_columns(*cells(*fixed, "completion"))
         used = sum(max(len(c), 5) + 2 for c in fixed)
         room = max(20, self.size.width - used - 3)
         for s in self.rows:
             scores = [score((s.get("rewards") or {}).get(n)) for n in self.names]
-            table.add_row(str(s.get("group", "")), score(s.get("total")), score(s.get("advantage")), *scores,
-                          one_line(s.get("completion", ""), room))
+            table.add_row(*cells(s.get("group", ""), score(s.get("total")), score(s.get("advantage")), *scores,
+                                 one_line(s.get("completion", ""), room)))
         if self.rows:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
 

@@ -39,7 +39,7 @@ class LoraStep(StepScreen):
         with Grid(id="modules"):
             for m in MODULES:
                 yield TickBox(m, m in lo.target_modules, id=f"mod-{m}", compact=True)
-        yield Static("trainable parameters: working…", id="lora-estimate")
+        yield Static("trainable parameters: working…", id="lora-estimate", markup=False)
 
     def on_mount(self) -> None:
         self.refresh_probe()

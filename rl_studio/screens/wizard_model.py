@@ -55,7 +55,7 @@ class ModelStep(StepScreen):
                     HELP["max_seq_length"])
         yield TickBox("Load in 4-bit (QLoRA, GPU only)", m.load_in_4bit, id="four-bit", compact=True)
         yield TickBox("Fast generation (vLLM-class, where available)", m.fast_inference, id="fast", compact=True)
-        yield Static("estimate: working…", id="model-estimate")
+        yield Static("estimate: working…", id="model-estimate", markup=False)
 
     def on_mount(self) -> None:
         self.load_models()

@@ -6,7 +6,6 @@ import copy
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +13,7 @@ from textual.widgets import DataTable, Static, TextArea
 
 from rl_studio.config import RewardSpec
 from rl_studio.errors import StudioError
+from rl_studio.screens.cells import cells
 from rl_studio.screens.dialogs import TextPrompt
 from rl_studio.screens.wizard_step import StepScreen
 
@@ -70,7 +70,7 @@ class RewardsStep(StepScreen):
     def body(self) -> ComposeResult:
         yield Static("Reward functions (the total is the weighted sum)", classes="field-label")
         yield DataTable(cursor_type="row", id="rewards-table")
-        yield Static("", id="rewards-error", classes="field-note")
+        yield Static("", id="rewards-error", classes="field-note", markup=False)
         yield Static("Try it (ctrl+t): completions split by --- lines, scored on dataset row 0",
                      classes="field-label")
         yield TextArea(TRY_EXAMPLE, id="try-text", compact=True)
@@ -88,7 +88,7 @@ class RewardsStep(StepScreen):
         row = table.cursor_row
         table.clear()
         for c in self.candidates:
-            table.add_row(Text("[x]" if c.on else "[ ]"), c.spec.label, f"{c.spec.weight:g}", c.about[:44])
+            table.add_row(*cells("[x]" if c.on else "[ ]", c.spec.label, f"{c.spec.weight:g}", c.about[:44]))
         table.styles.height = len(self.candidates) + 1
         if self.candidates:
             table.move_cursor(row=min(row, len(self.candidates) - 1))

@@ -216,3 +216,42 @@ async def test_health_warning_is_logged_once_not_at_every_wiggle(tmp_path):
         assert "no learning signal" in str(dash.query_one("#dash-health", Static).render())
         lines = [str(line) for line in dash.query_one(Log).lines if "HEALTH" in str(line)]
         assert len(lines) == 1 and "no learning signal" in lines[0]
+
+
+async def test_a_failed_run_says_why_where_the_health_line_is(tmp_path):
+    run_dir = tmp_path / "failed"
+    write_run(run_dir, steps=3, max_steps=10, finished=False)
+    w = Clock(run_dir / "events.jsonl", t0=2e9)
+    w.emit("run_finished", outcome="failed", error="reward fmt returned 3 scores for 4 completions",
+           where="rewards", user_error=True)
+    w.close()
+    app = app_on(lambda: DashboardScreen(run_dir))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.model.loaded)
+        await pilot.pause(0.2)
+        line = str(app.screen.query_one("#dash-health", Static).render())
+        assert line == "FAILED: reward fmt returned 3 scores for 4 completions [rewards]"
+        assert "FAILED" in str(app.screen.query_one("#dash-header", Static).render())
+
+
+async def test_brackets_in_model_output_and_errors_show_as_typed(tmp_path):
+    run_dir = tmp_path / "brackets"
+    write_run(run_dir, steps=2, max_steps=10, finished=False, samples_every=0)
+    w = Clock(run_dir / "events.jsonl", t0=2e9)
+    odd = "[/think] [bold]42[/bold] \\boxed{[1, 2]}"
+    sample = {"group": 0, "prompt": "[red]p", "completion": odd, "rewards": {"fmt[1]": 1.0}, "total": 1.0,
+              "advantage": 0.0}
+    w.emit("samples", step=2, reward_names=["fmt[1]"], samples=[sample])
+    w.close()
+    app = app_on(lambda: DashboardScreen(run_dir))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.model.loaded)
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        table = app.screen.query_one("#samples-table", DataTable)
+        assert str(table.get_row_at(0)[-1]) == odd
+        assert [str(c.label) for c in table.columns.values()][3] == "fmt[1]"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert str(app.screen.query_one("#sample-completion", Static).render()) == odd
+        assert "fmt[1] +1.00" in str(app.screen.query_one("#sample-scores", Static).render())
