@@ -34,7 +34,7 @@ class StudioApp(App[int]):
             keymap = self.user_keymap if self.user_keymap is not None else load_keymap()
         except StudioError as e:
             keymap = {}
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(str(e), severity="error", timeout=10, markup=False)
         if keymap:
             self.set_keymap(keymap)
         self.push_screen(self.first_screen())

@@ -200,12 +200,12 @@ class DashboardScreen(Screen):
 
     def action_smooth(self) -> None:
         self.smooth = not self.smooth
-        self.notify("smoothing on" if self.smooth else "smoothing off")
+        self.notify("smoothing on" if self.smooth else "smoothing off", markup=False)
         self.draw_plots()
 
     def _needs_live(self, what: str) -> bool:
         if not self.model.alive:
-            self.notify(f"cannot {what}: the run is {self.model.state}", severity="warning")
+            self.notify(f"cannot {what}: the run is {self.model.state}", severity="warning", markup=False)
             return False
         return True
 
@@ -214,12 +214,12 @@ class DashboardScreen(Screen):
             return
         command = "resume" if self.model.history.paused else "pause"
         control.send(self.model.run_dir, command)
-        self.notify(f"{command} requested: the engine acts at the next step boundary")
+        self.notify(f"{command} requested: the engine acts at the next step boundary", markup=False)
 
     def action_save(self) -> None:
         if self._needs_live("save a checkpoint"):
             control.send(self.model.run_dir, "save")
-            self.notify("checkpoint requested at the next step boundary")
+            self.notify("checkpoint requested at the next step boundary", markup=False)
 
     def action_stop(self) -> None:
         if not self._needs_live("stop"):
@@ -228,7 +228,7 @@ class DashboardScreen(Screen):
         def answered(yes: bool | None) -> None:
             if yes:
                 control.send(self.model.run_dir, "stop")
-                self.notify("stop requested: the engine saves a checkpoint and ends the run")
+                self.notify("stop requested: the engine saves a checkpoint and ends the run", markup=False)
 
         self.app.push_screen(ConfirmDialog("Stop the run and save a checkpoint?"), answered)
 
@@ -258,21 +258,21 @@ class DashboardScreen(Screen):
     def action_resume_run(self) -> None:
         """Continue a stopped, failed or interrupted run from its newest checkpoint."""
         if self.model.alive or self.model.state == "completed":
-            self.notify(f"nothing to resume: the run is {self.model.state}", severity="warning")
+            self.notify(f"nothing to resume: the run is {self.model.state}", severity="warning", markup=False)
             return
         try:
             self.app.services.resume_run(self.model.run_dir)
         except StudioError as e:
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(str(e), severity="error", timeout=10, markup=False)
             return
         self.model.alive = True
         self.model.grace_until = time.monotonic() + STARTUP_GRACE_S
-        self.notify("resuming from the newest checkpoint")
+        self.notify("resuming from the newest checkpoint", markup=False)
         self.refresh_view()
 
     def action_export(self) -> None:
         if self.model.alive and not self.model.history.finished:
-            self.notify("export is for a finished run: stop it first (x) or wait for the end", severity="warning")
+            self.notify("export is for a finished run: stop it first (x) or wait for the end", severity="warning", markup=False)
             return
         from rl_studio.screens.export_screen import ExportScreen
 

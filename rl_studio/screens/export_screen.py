@@ -66,7 +66,7 @@ class ExportScreen(Screen):
 
     def action_export(self, kind: str) -> None:
         if kind in self.procs and self.procs[kind].poll() is None:
-            self.notify(f"{KINDS[kind]} export is already running")
+            self.notify(f"{KINDS[kind]} export is already running", markup=False)
             return
         if kind == "push":
             self.app.push_screen(TextPrompt("Push to which Hub repo? (user/name; token from HF_TOKEN or hf auth login)",
@@ -83,7 +83,7 @@ class ExportScreen(Screen):
             self.procs[kind] = self.app.services.start_export(self.model.run_dir, kind, target)
         except StudioError as e:
             self.notes[kind] = f"failed: {e}"
-            self.notify(str(e), severity="error")
+            self.notify(str(e), severity="error", markup=False)
         else:
             self.notes[kind] = f"started: {target}"
         self.refresh_view()

@@ -50,7 +50,7 @@ class RunPickerScreen(Screen):
         for r in runs:
             table.add_row(*cells(*run_row(r)))
         if not runs:
-            self.notify(f"no runs in {self.output_dir}; start one with rl-studio", severity="warning")
+            self.notify(f"no runs in {self.output_dir}; start one with rl-studio", severity="warning", markup=False)
         table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -47,7 +47,7 @@ class ReviewStep(StepScreen):
 
     def action_save(self) -> Path | None:
         if self.errors() or self.check():
-            self.notify("fix the problems shown first", severity="error")
+            self.notify("fix the problems shown first", severity="error", markup=False)
             return None
         path = Path(self.query_one("#review-path", Input).value.strip()).expanduser()
         try:
@@ -56,18 +56,18 @@ class ReviewStep(StepScreen):
             field_of(self.query_one("#review-path", Input)).set_error(f"cannot write: {e.strerror}")
             return None
         self.state.config_path = path
-        self.notify(f"saved {path}")
+        self.notify(f"saved {path}", markup=False)
         return path
 
     def action_start(self) -> None:
         if self.check():
-            self.notify("fix the problems shown first", severity="error")
+            self.notify("fix the problems shown first", severity="error", markup=False)
             return
         try:
             run_dir = self.app.services.start_run(self.cfg)
         except StudioError as e:
             self.query_one("#review-check", Static).update(f"✗ {e}")
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(str(e), severity="error", timeout=10, markup=False)
             return
         from rl_studio.screens.dashboard import DashboardScreen
 

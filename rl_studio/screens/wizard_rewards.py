@@ -121,7 +121,7 @@ class RewardsStep(StepScreen):
             try:
                 c.spec.weight = float(value)
             except ValueError:
-                self.notify(f"weight must be a number, got {value!r}", severity="error")
+                self.notify(f"weight must be a number, got {value!r}", severity="error", markup=False)
                 return
             self.refresh_table()
 
@@ -138,10 +138,10 @@ class RewardsStep(StepScreen):
         try:
             names = self.app.services.reward_functions_in(self.cfg.resolve_path(str(file)))
         except (StudioError, OSError, SyntaxError) as e:
-            self.notify(f"{path}: {e}", severity="error")
+            self.notify(f"{path}: {e}", severity="error", markup=False)
             return
         if not names:
-            self.notify(f"{path} defines no functions", severity="warning")
+            self.notify(f"{path} defines no functions", severity="warning", markup=False)
             return
         have = {c.spec.path for c in self.candidates}
         for name in names:
@@ -149,7 +149,7 @@ class RewardsStep(StepScreen):
             if spec.path not in have:
                 self.candidates.append(Candidate(spec, True, f"from {path}"))
         self.refresh_table()
-        self.notify(f"added {len(names)} function(s) from {path}: {', '.join(names)}")
+        self.notify(f"added {len(names)} function(s) from {path}: {', '.join(names)}", markup=False)
 
     def chosen(self) -> list[RewardSpec]:
         return [c.spec for c in self.candidates if c.on]
@@ -169,14 +169,14 @@ class RewardsStep(StepScreen):
     def action_next(self) -> None:
         if not self.chosen():
             self.errors()
-            self.notify("Rewards: tick at least one reward function", severity="error")
+            self.notify("Rewards: tick at least one reward function", severity="error", markup=False)
             return
         super().action_next()
 
     def action_try_it(self) -> None:
         completions = split_completions(self.query_one("#try-text", TextArea).text)
         if not completions or not self.chosen():
-            self.notify("type a completion and tick a reward first", severity="warning")
+            self.notify("type a completion and tick a reward first", severity="warning", markup=False)
             return
         self.apply()
         self.query_one("#try-result", Static).update("scoring…")

@@ -108,7 +108,7 @@ class StepScreen(Screen):
         if bad:
             f, why = bad[0]
             f.widget.focus()
-            self.notify(f"{f.label}: {why}", severity="error")
+            self.notify(f"{f.label}: {why}", severity="error", markup=False)
             return
         self.apply()
         from rl_studio.screens.wizard import step_screen

@@ -69,7 +69,7 @@ class TrainingStep(StepScreen):
 
     def action_all_settings(self) -> None:
         if self.errors():
-            self.notify("fix the marked fields first", severity="error")
+            self.notify("fix the marked fields first", severity="error", markup=False)
             return
         self.apply()
         from rl_studio.screens.all_settings import AllSettingsScreen
