@@ -147,5 +147,5 @@ class ExportScreen(Screen):
         path = write_summary(self.model.run_dir)
         self.summary_path = str(path)
         if not quiet:
-            self.app.call_from_thread(self.notify, f"wrote {path}")
+            self.app.call_from_thread(lambda: self.notify(f"wrote {path}", markup=False))
         self.app.call_from_thread(self.refresh_view)
