@@ -34,6 +34,12 @@ class Services:
 
         return probe.model_info(cfg)
 
+    def preflight(self, cfg: RunConfig) -> None:
+        """Every input check `rl-studio train` makes (model, dataset, columns, rewards, engine)."""
+        from rl_studio import probe
+
+        probe.preflight(cfg)
+
     def reward_functions_in(self, path: Path) -> list[str]:
         from rl_studio import probe
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static, TextArea
@@ -26,13 +28,31 @@ class ReviewStep(StepScreen):
     def body(self) -> ComposeResult:
         path = self.state.config_path or Path(f"{self.cfg.run.name}.toml")
         yield Static("", id="review-check", markup=False)
+        yield Static("checks: running the same checks as rl-studio train…", id="review-preflight", markup=False)
         yield TextArea(self.cfg.to_toml(), id="review-toml", read_only=True)
         yield Field("Save to", Input(str(path), id="review-path", validators=required("a file name")),
                     "ctrl+s writes the TOML here; rl-studio train FILE runs it later")
 
     def on_mount(self) -> None:
         self.query_one("#review-toml", TextArea).styles.height = 14
-        self.check()
+        self.preflight_error: str | None = None
+        if self.check() is None:
+            self.run_preflight(copy.deepcopy(self.cfg))
+
+    @work(thread=True, exclusive=True, group="preflight")
+    def run_preflight(self, cfg) -> None:
+        """Model, dataset, columns, rewards and engine, checked in a child process before any GPU time."""
+        try:
+            self.app.services.preflight(cfg)
+        except (StudioError, ImportError) as e:
+            self.app.call_from_thread(self._preflight_done, str(e))
+        else:
+            self.app.call_from_thread(self._preflight_done, None)
+
+    def _preflight_done(self, error: str | None) -> None:
+        self.preflight_error = error
+        self.query_one("#review-preflight", Static).update(
+            f"checks: ✗ {error}" if error else "checks: OK (model, dataset, columns, rewards, engine)")
 
     def check(self) -> str | None:
         """Load the config back as the CLI would; the reason it fails, or None."""
@@ -60,7 +80,7 @@ class ReviewStep(StepScreen):
         return path
 
     def action_start(self) -> None:
-        if self.check():
+        if self.check() or self.preflight_error:
             self.notify("fix the problems shown first", severity="error", markup=False)
             return
         try:

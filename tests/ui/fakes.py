@@ -47,6 +47,11 @@ class FakeServices(Services):
         self.calls.append(("model_info", cfg.model.name))
         return {"params": 134_515_008, "trainable_params": 4_884_480 * cfg.lora.r // 16, "est_gpu_gib": 1.9}
 
+    def preflight(self, cfg: RunConfig) -> None:
+        self.calls.append(("preflight", cfg.model.engine))
+        if cfg.model.engine == "unsloth":
+            raise StudioError("engine unsloth needs an NVIDIA GPU and none is visible here; set model.engine = \"trl\"")
+
     def reward_functions_in(self, path: Path):
         self.calls.append(("reward_functions_in", str(path)))
         return ["format_reward", "length_reward"]

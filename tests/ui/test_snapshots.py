@@ -22,6 +22,7 @@ SETTLED = {
     "model": lambda s: "estimate: 135M" in str(s.query_one("#model-estimate").render()),
     "lora": lambda s: "trainable parameters: 4,884,480" in str(s.query_one("#lora-estimate").render()),
     "dataset": lambda s: "17 tokens" in str(s.query_one("#ds-preview").render()),
+    "review": lambda s: "checks: OK" in str(s.query_one("#review-preflight").render()),
 }
 
 

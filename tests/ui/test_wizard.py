@@ -223,3 +223,20 @@ async def test_empty_max_samples_means_all_rows(tmp_path):
         await set_input(pilot, "#ds-max", "")
         await pilot.press("ctrl+n")
         assert isinstance(app.screen, RewardsStep) and app.screen.cfg.dataset.max_samples is None
+
+
+async def test_review_runs_the_train_checks_and_blocks_a_start_that_would_fail(tmp_path):
+    services = FakeServices(tmp_path / "runs" / "x")
+    app = wizard(tmp_path, services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        engine = app.screen.query_one("#engine")
+        engine.value = "unsloth"
+        await pilot.pause()
+        for _ in range(5):
+            await pilot.press("ctrl+n")
+        assert isinstance(app.screen, ReviewStep)
+        await wait_for(pilot, lambda: "✗ engine unsloth needs an NVIDIA GPU" in
+                       str(app.screen.query_one("#review-preflight").render()))
+        await pilot.press("ctrl+r")
+        assert isinstance(app.screen, ReviewStep)
+        assert not [c for c in services.calls if c[0] == "start_run"]
