@@ -103,6 +103,9 @@ class StepScreen(Screen):
         """Write the fields into the draft config (only called when they validate)."""
 
     # ---- navigation -----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        return not (action == "next" and self.STEP == 6)  # the last step starts the run instead
+
     def action_next(self) -> None:
         bad = self.errors()
         if bad:
