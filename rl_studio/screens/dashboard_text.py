@@ -87,8 +87,16 @@ def log_line(event: dict[str, Any], t0: float) -> str:
     return f"{when:>8} {LEVELS.get(t, t.upper()):<6} {msg}"
 
 
+CONTROL = {c: "\ufffd" for c in [*range(0, 9), 11, 12, *range(14, 32), 127]}
+
+
+def printable(text: object) -> str:
+    """Model output as it may be shown: control characters (a raw NUL, ESC…) become �."""
+    return str(text).translate(CONTROL)
+
+
 def one_line(text: str, width: int) -> str:
-    flat = " ".join(str(text).split())
+    flat = " ".join(printable(text).split())
     return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
 
 

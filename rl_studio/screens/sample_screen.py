@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from rl_studio.screens.dashboard_text import score
+from rl_studio.screens.dashboard_text import printable, score
 
 
 class SampleScreen(Screen):
@@ -45,8 +45,8 @@ class SampleScreen(Screen):
         scores = "  ".join(f"{n} {score((s.get('rewards') or {}).get(n))}" for n in self.names)
         self.query_one("#sample-scores", Static).update(
             f"total {score(s.get('total'))}  advantage {score(s.get('advantage'))}  |  {scores}")
-        self.query_one("#sample-prompt", Static).update(str(s.get("prompt", "")))
-        self.query_one("#sample-completion", Static).update(str(s.get("completion", "")))
+        self.query_one("#sample-prompt", Static).update(printable(s.get("prompt", "")))
+        self.query_one("#sample-completion", Static).update(printable(s.get("completion", "")))
 
     def action_move(self, delta: int) -> None:
         self.index = (self.index + delta) % len(self.rows)

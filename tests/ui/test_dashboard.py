@@ -255,3 +255,34 @@ async def test_brackets_in_model_output_and_errors_show_as_typed(tmp_path):
         await pilot.pause()
         assert str(app.screen.query_one("#sample-completion", Static).render()) == odd
         assert "fmt[1] +1.00" in str(app.screen.query_one("#sample-scores", Static).render())
+
+
+async def test_a_recorded_real_run_loads_and_shows_raw_model_output_safely(tmp_path):
+    """events.jsonl recorded from the real engine (tiny random model): garbled bytes and NULs included."""
+    import shutil
+
+    from rl_studio.events import EventTail, validate
+    from tests.ui.conftest import ROOT
+
+    run_dir = tmp_path / "wiz"
+    shutil.copytree(ROOT / "tests" / "data" / "run-tiny-recorded", run_dir)
+    assert not [p for e in EventTail(run_dir).read_new() for p in validate(e)]
+    app = app_on(lambda: DashboardScreen(run_dir))
+    async with app.run_test(size=(80, 24)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
+        await pilot.pause(0.2)
+        assert "step 20/20" in str(dash.query_one("#dash-header", Static).render())
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        table = dash.query_one("#samples-table", DataTable)
+        shown = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+        raw = [s["completion"] for s in dash.model.history.samples[20]["samples"]]
+        def controls(text: str) -> bool:
+            return any(ord(ch) < 32 and ch not in "\n\t" for ch in text)
+
+        assert any(controls(c) for c in raw), "the fixture holds control characters"
+        assert shown and not any(controls(line) for line in shown)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not controls(str(app.screen.query_one("#sample-completion", Static).render()))

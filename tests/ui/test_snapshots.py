@@ -64,3 +64,21 @@ def test_dashboard(snap_compare, recorded_run, tab, size):
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_of_a_recorded_real_run(snap_compare, tmp_path, size):
+    import shutil
+
+    run_dir = tmp_path / "wiz"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "run-tiny-recorded", run_dir)
+    app = StudioApp(lambda: DashboardScreen(run_dir), keymap={})
+
+    async def run_before(pilot):
+        dash = pilot.app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
+        await wait_for(pilot, lambda: all(p.drawn_key and p.drawn_key[0] == dash.model.series.version
+                                          for p in dash.query(MetricPlot)))
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
