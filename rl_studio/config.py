@@ -33,7 +33,11 @@ def _f(default: Any = dataclasses.MISSING, help: str = "", **kw: Any) -> Any:
 @dataclass
 class ModelSection:
     name: str = _f(BUILTIN_MODEL, "Model: builtin:smollm2-135m-instruct, a hub id, a local model dir or a .gguf file.")
-    engine: str = _f("auto", "auto | unsloth | trl. auto: unsloth on an NVIDIA GPU when installed, else trl.")
+    engine: str = _f(
+        "auto",
+        "auto | unsloth | trl. auto: the engine of the fastest generation path that ran here: on an NVIDIA GPU, "
+        "trl with the static-cache CUDA-graph decoder (unsloth when vLLM fast_inference is usable); trl on the CPU.",
+    )
     load_in_4bit: bool = _f(False, "Load the base weights in 4-bit (bitsandbytes, GPU only) for QLoRA.")
     max_seq_length: int = _f(1024, "Longest prompt + completion, in tokens.")
     fast_inference: bool = _f(False, "vLLM-class generation where available (Unsloth fast_inference / TRL use_vllm).")
