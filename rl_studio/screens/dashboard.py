@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
+from textual.widgets import Footer, RichLog, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from rl_studio import control
@@ -84,7 +84,8 @@ class DashboardScreen(Screen):
             await placeholder.remove()
         await self.query_one("#plots", TabPane).mount(grid)
         await self.query_one("#samples", TabPane).mount(SamplesPane(self.model, id="samples-pane"))
-        await self.query_one("#log", TabPane).mount(Log(id="dash-log", highlight=False))
+        log = RichLog(id="dash-log", wrap=True, markup=False, highlight=False, max_lines=10_000)
+        await self.query_one("#log", TabPane).mount(log)
         self.panes_ready = True
         if self.follow_events:
             self.follow_run()
@@ -137,7 +138,7 @@ class DashboardScreen(Screen):
         if kinds != self.health_kinds and self.panes_ready:
             self.health_kinds = kinds
             said = " | ".join(str(f) for f in findings if f.level != "ok") or "no warning signs"
-            self.query_one(Log).write_line(f"         HEALTH {said}")
+            self.query_one(RichLog).write(f"         HEALTH {said}")
 
     def update_log(self) -> None:
         if not self.panes_ready:
@@ -149,7 +150,9 @@ class DashboardScreen(Screen):
                 self.t0 = float(self.model.history.started.get("time", 0.0))
         if entries:
             t0 = self.t0 if self.t0 is not None else float(entries[0].get("time", 0.0))
-            self.query_one(Log).write_lines([log_line(e, t0) for e in entries])
+            log = self.query_one(RichLog)
+            for e in entries:
+                log.write(log_line(e, t0))
 
     def draw_plots(self) -> None:
         """Start the plot worker for the plots whose data, size or smoothing changed."""

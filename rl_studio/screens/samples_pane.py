@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from rl_studio.screens.cells import cells
-from rl_studio.screens.dashboard_text import one_line, score, sorted_samples
+from rl_studio.screens.dashboard_text import one_line, printable, score, sorted_samples
 from rl_studio.screens.run_model import RunModel
 
 ORDERS = ("best", "worst", "group")
@@ -47,6 +47,7 @@ class SamplesPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("no samples yet", id="samples-caption", markup=False)
         yield DataTable(cursor_type="row", zebra_stripes=True, id="samples-table")
+        yield Static("", id="samples-detail", markup=False)
 
     @property
     def step(self) -> int | None:
@@ -89,6 +90,15 @@ class SamplesPane(Vertical):
                                  one_line(s.get("completion", ""), room)))
         if self.rows:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted completion, wrapped, under the table (enter opens it full screen)."""
+        if 0 <= event.cursor_row < len(self.rows):
+            s = self.rows[event.cursor_row]
+            text = f"PROMPT {one_line(s.get('prompt', ''), 400)}\nCOMPLETION\n{printable(s.get('completion', ''))}"
+        else:
+            text = ""
+        self.query_one("#samples-detail", Static).update(text)
 
     def action_step(self, delta: int) -> None:
         steps = self.model.sample_steps()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from textual.widgets import DataTable, Log, Static
+from textual.widgets import DataTable, RichLog, Static
 
 from rl_studio.control import pending
 from rl_studio.screens.dashboard import DashboardScreen
@@ -34,8 +34,10 @@ async def test_finished_run_loads_header_plots_and_log(recorded_run):
         drawn = "\n".join(strip.text for strip in plot.strips)
         assert "Reward: ● total  x correctness  + think_format" in drawn
         assert "●" in drawn.split("\n", 3)[3], "the total-reward line is drawn"
-        log = dash.query_one(Log)
-        text = "\n".join(str(line) for line in log.lines)
+        await pilot.press("3")  # a RichLog lays its lines out once it is shown
+        await pilot.pause(0.2)
+        log = dash.query_one(RichLog)
+        text = "\n".join(strip.text for strip in log.lines)
         assert "WARN" in text and "think_format returned None" in text and "run completed" in text
 
 
@@ -58,7 +60,10 @@ async def test_samples_sort_step_back_and_open(recorded_run):
         assert pane.step == 60
         table = dash.query_one("#samples-table", DataTable)
         assert table.row_count == 8
-        await pilot.press("down", "enter")
+        await pilot.press("down")
+        detail = str(dash.query_one("#samples-detail", Static).render())
+        assert pane.rows[1]["completion"] in detail and pane.rows[1]["prompt"] in detail
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, SampleScreen)
         assert app.screen.index == 1
@@ -214,7 +219,9 @@ async def test_health_warning_is_logged_once_not_at_every_wiggle(tmp_path):
         w.close()
         await pilot.pause(0.3)
         assert "no learning signal" in str(dash.query_one("#dash-health", Static).render())
-        lines = [str(line) for line in dash.query_one(Log).lines if "HEALTH" in str(line)]
+        await pilot.press("3")
+        await pilot.pause(0.2)
+        lines = [strip.text for strip in dash.query_one(RichLog).lines if "HEALTH" in strip.text]
         assert len(lines) == 1 and "no learning signal" in lines[0]
 
 
