@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 
 from rl_studio import control
 from rl_studio.errors import StudioError
-from rl_studio.screens.dashboard_text import header_text, log_line
+from rl_studio.screens.dashboard_text import duration, header_text, log_line
 from rl_studio.screens.dialogs import ConfirmDialog, QuitDialog
 from rl_studio.screens.follower import follow
 from rl_studio.screens.health import assess, health_line
@@ -109,8 +109,8 @@ class DashboardScreen(Screen):
         self.refresh_view(plots_now=True)
 
     def refresh_view(self, plots_now: bool = False) -> None:
-        self.update_header()
         self.update_log()
+        self.update_header()
         if self.panes_ready and self.query_one(TabbedContent).active == "samples":
             self.query_one("#samples-pane").update_view()
         wait = PLOT_EVERY_S - (time.monotonic() - self.plotted_at)
@@ -138,7 +138,9 @@ class DashboardScreen(Screen):
         if kinds != self.health_kinds and self.panes_ready:
             self.health_kinds = kinds
             said = " | ".join(str(f) for f in findings if f.level != "ok") or "no warning signs"
-            self.query_one(RichLog).write(f"         HEALTH {said}")
+            last = self.model.history.last_step or {}
+            when = f"+{duration(float(last.get('time', self.t0 or 0.0)) - (self.t0 or 0.0))}" if last else ""
+            self.query_one(RichLog).write(f"{when:>8} HEALTH {said}")
 
     def update_log(self) -> None:
         if not self.panes_ready:
@@ -146,13 +148,12 @@ class DashboardScreen(Screen):
         with self.model.lock:
             entries = self.model.history.log[self.logged :]
             self.logged = len(self.model.history.log)
-            if self.t0 is None and self.model.history.started:
-                self.t0 = float(self.model.history.started.get("time", 0.0))
         if entries:
-            t0 = self.t0 if self.t0 is not None else float(entries[0].get("time", 0.0))
+            if self.t0 is None:  # times count from the first thing the run logged
+                self.t0 = float(entries[0].get("time", 0.0))
             log = self.query_one(RichLog)
             for e in entries:
-                log.write(log_line(e, t0))
+                log.write(log_line(e, self.t0))
 
     def draw_plots(self) -> None:
         """Start the plot worker for the plots whose data, size or smoothing changed."""
