@@ -35,28 +35,31 @@ class SeriesStore:
             self.truncate_after(step - 1)
         n = len(self.steps)
         self.steps.append(step)
+        block, first_in_block = divmod(n, BLOCK)
+        if first_in_block == 0:
+            for key in self.values:
+                self.block_sum[key].append(0.0)
+                self.block_count[key].append(0)
+        filled = 0
         for key, value in metrics.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            kind = value.__class__
+            if kind is not float and kind is not int:  # bools, strings and None are not plotted
+                continue
+            if value != value:
                 continue
             col = self.values.get(key)
             if col is None:
                 col = self.values[key] = array("d", [NAN]) * n
-                blocks = (n + BLOCK - 1) // BLOCK
-                self.block_sum[key] = array("d", [0.0]) * blocks
-                self.block_count[key] = array("q", [0]) * blocks
-            col.append(float(value))
-        block, first_in_block = divmod(n, BLOCK)
-        for key, col in self.values.items():
-            if len(col) == n:
-                col.append(NAN)
-            sums, counts = self.block_sum[key], self.block_count[key]
-            if first_in_block == 0:
-                sums.append(0.0)
-                counts.append(0)
-            v = col[n]
-            if v == v:
-                sums[block] += v
-                counts[block] += 1
+                self.block_sum[key] = array("d", [0.0]) * (block + 1)
+                self.block_count[key] = array("q", [0]) * (block + 1)
+            col.append(value)
+            self.block_sum[key][block] += value
+            self.block_count[key][block] += 1
+            filled += 1
+        if filled != len(self.values):  # metrics this step lacks stay aligned as NaN
+            for col in self.values.values():
+                if len(col) == n:
+                    col.append(NAN)
         self._touch()
 
     def truncate_after(self, step: int) -> None:
