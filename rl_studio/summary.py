@@ -45,7 +45,8 @@ def text_chart(xs: list[int], ys: list[float], width: int = 60, height: int = 8)
         label = f"{hi_v:>10.4g} |" if r == height - 1 else f"{lo_v:>10.4g} |" if r == 0 else " " * 10 + " |"
         rows.append(label + line)
     rows.append(" " * 11 + "+" + "-" * len(levels))
-    rows.append(" " * 12 + f"step {xs[0]}".ljust(max(0, len(levels) - 12)) + f"step {xs[-1]}")
+    left, right = f"step {xs[0]}", f"step {xs[-1]}"
+    rows.append(" " * 12 + left + " " * max(1, len(levels) - len(left) - len(right)) + right)
     return "\n".join(rows)
 
 

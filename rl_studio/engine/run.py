@@ -130,14 +130,14 @@ def run_engine(run_dir: Path, *, resume: bool = False) -> int:
         traceback.print_exc()
     finally:
         stop_gpu.set()
+        writer.emit("run_finished", outcome=outcome, error=error, where=where, user_error=user_error)
         if is_main:
-            try:
+            try:  # after run_finished, so the summary states the outcome
                 from rl_studio import summary
 
                 summary.write_summary(run_dir)
             except Exception:  # noqa: BLE001 - a summary must never hide the outcome
                 traceback.print_exc()
-        writer.emit("run_finished", outcome=outcome, error=error, where=where, user_error=user_error)
         writer.close()
         if is_main:
             (run_dir / PID_FILE).unlink(missing_ok=True)
