@@ -24,6 +24,7 @@ from rl_studio.screens.run_model import RunModel
 
 STARTUP_GRACE_S = 60.0  # a run just started counts as alive this long before its pid file shows
 PLOT_EVERY_S = 1.0  # plots redraw at most once a second however fast events come
+BACKLOG_PLOT_EVERY_S = 3.0  # while a long history loads, plots fill in more rarely so it loads sooner
 
 
 class DashboardScreen(Screen):
@@ -57,6 +58,7 @@ class DashboardScreen(Screen):
         self.health = ""
         self.health_kinds: tuple[str, ...] = ()
         self.panes_ready = False
+        self.backlog_drawn = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="dash-header", classes="bar", markup=False)
@@ -97,7 +99,9 @@ class DashboardScreen(Screen):
 
     # ---- updates --------------------------------------------------------------------------------
     def on_run_changed(self, message: RunChanged) -> None:
-        self.refresh_view()
+        backlog_done = self.model.loaded and not self.backlog_drawn
+        self.backlog_drawn = self.model.loaded
+        self.refresh_view(plots_now=backlog_done)
         top = self.app.screen
         if top is not self and hasattr(top, "refresh_view"):
             top.refresh_view()
@@ -113,8 +117,11 @@ class DashboardScreen(Screen):
         self.update_header()
         if self.panes_ready and self.query_one(TabbedContent).active == "samples":
             self.query_one("#samples-pane").update_view()
-        wait = PLOT_EVERY_S - (time.monotonic() - self.plotted_at)
+        every = PLOT_EVERY_S if self.model.loaded else BACKLOG_PLOT_EVERY_S
+        wait = every - (time.monotonic() - self.plotted_at)
         if plots_now or wait <= 0:
+            if self.plot_timer is not None:
+                self.plot_timer.stop()
             self.draw_plots()
         elif self.plot_timer is None:
             self.plot_timer = self.set_timer(wait, self.draw_plots)
