@@ -46,6 +46,7 @@ def test_every_event_matches_the_schema(finished_run):
     started = next(e for e in events if e["type"] == "run_started")
     assert started["engine"] == "trl" and started["device"] == "cpu"
     assert {"torch", "transformers", "trl", "peft"} <= set(started["versions"])
+    assert "| Outcome | completed |" in (run_dir / "summary.md").read_text()
     phases = {e["phase"] for e in events if e["type"] == "status"}
     assert {"loading_model", "preparing_dataset", "training", "saving"} <= phases
 
