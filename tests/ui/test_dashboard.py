@@ -293,3 +293,19 @@ async def test_a_recorded_real_run_loads_and_shows_raw_model_output_safely(tmp_p
         await pilot.press("enter")
         await pilot.pause()
         assert not controls(str(app.screen.query_one("#sample-completion", Static).render()))
+
+
+async def test_sample_screen_pages_both_ways_and_wraps(recorded_run):
+    app = app_on(lambda: DashboardScreen(recorded_run))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.model.loaded)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SampleScreen) and app.screen.index == 0
+        await pilot.press("p")  # before the first is the last
+        assert app.screen.index == 7
+        await pilot.press("n", "n")
+        assert app.screen.index == 1
+        assert "sample 2 of 8" in str(app.screen.query_one("#sample-title", Static).render())

@@ -240,3 +240,59 @@ async def test_review_runs_the_train_checks_and_blocks_a_start_that_would_fail(t
         await pilot.press("ctrl+r")
         assert isinstance(app.screen, ReviewStep)
         assert not [c for c in services.calls if c[0] == "start_run"]
+
+
+async def test_lora_custom_rank_and_modules(tmp_path):
+    app = wizard(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, LoraStep)
+        custom = app.screen.query_one("#rank-custom", Input)
+        assert custom.disabled  # rank 16 is a preset
+        app.screen.query_one("#rank").focus()
+        for _ in range(5):
+            await pilot.press("down")
+        await pilot.press("enter")  # custom
+        await pilot.pause()
+        assert not custom.disabled
+        await set_input(pilot, "#rank-custom", "0")
+        assert note(app.screen, "#rank-custom") == "✗ must be a whole number ≥ 1"
+        await set_input(pilot, "#rank-custom", "24")
+        for m in ("gate_proj", "up_proj", "down_proj"):
+            app.screen.query_one(f"#mod-{m}").value = False
+        await pilot.pause(0.9)
+        await wait_for(pilot, lambda: "trainable parameters: 7,326,720" in
+                       str(app.screen.query_one("#lora-estimate").render()))
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, DatasetStep)
+        assert app.screen.cfg.lora.r == 24
+        assert app.screen.cfg.lora.target_modules == ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+async def test_no_target_module_blocks_next(tmp_path):
+    app = wizard(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        for box in app.screen.query("#modules TickBox"):
+            box.value = False
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, LoraStep)
+
+
+async def test_dataset_kind_switch_and_a_preview_error(tmp_path):
+    services = FakeServices()
+    app = wizard(tmp_path, services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert isinstance(app.screen, DatasetStep)
+        app.screen.query_one("#ds-kind").value = "hub"
+        await pilot.pause()
+        assert app.screen.query_one("#ds-source", Input).value == ""
+        await set_input(pilot, "#ds-source", "missing/dataset")
+        await wait_for(pilot, lambda: "✗ dataset missing/dataset not found" in
+                       str(app.screen.query_one("#ds-preview").render()))
+        app.screen.query_one("#ds-kind").value = "local"
+        await pilot.pause()
+        await set_input(pilot, "#ds-source", "./nowhere.jsonl")
+        assert "no such file: ./nowhere.jsonl" in note(app.screen, "#ds-source")
