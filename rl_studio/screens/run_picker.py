@@ -13,11 +13,14 @@ from rl_studio.rundir import list_runs
 from rl_studio.screens.cells import cells
 
 
-def run_row(info) -> tuple[str, str, str, str]:
+def run_row(info) -> tuple[str, str, str, str, str]:
+    """run, state in words, step/max, last reward, model."""
     last = info.history.last_step
     step = f"{last['step']}/{last['max_steps']}" if last else "-"
     reward = last["metrics"].get("reward") if last else None
-    return (info.path.name, info.state.upper(), step, f"{reward:.3f}" if isinstance(reward, int | float) else "-")
+    model = str(((info.history.started or {}).get("config") or {}).get("model", {}).get("name", "-"))
+    return (info.path.name, info.state.upper(), step, f"{reward:.3f}" if isinstance(reward, int | float) else "-",
+            model.rstrip("/").rsplit("/", 1)[-1])
 
 
 class RunPickerScreen(Screen):
@@ -39,7 +42,7 @@ class RunPickerScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("run", "state", "step", "reward")
+        self.query_one(DataTable).add_columns("run", "state", "step", "reward", "model")
         self.action_reload()
 
     def action_reload(self) -> None:
