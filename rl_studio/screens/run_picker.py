@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -46,15 +47,24 @@ class RunPickerScreen(Screen):
         self.action_reload()
 
     def action_reload(self) -> None:
+        self.query_one(DataTable).focus()
+        self.load_runs()
+
+    @work(thread=True, exclusive=True)
+    def load_runs(self) -> None:
+        """Reading each run's events can take a while for long runs: off the UI thread."""
+        runs = list_runs(self.output_dir)
+        rows = [(r.path, run_row(r)) for r in runs]
+        self.app.call_from_thread(self.show_runs, rows)
+
+    def show_runs(self, rows: list) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        runs = list_runs(self.output_dir)
-        self.paths = [r.path for r in runs]
-        for r in runs:
-            table.add_row(*cells(*run_row(r)))
-        if not runs:
+        self.paths = [path for path, _ in rows]
+        for _, row in rows:
+            table.add_row(*cells(*row))
+        if not rows:
             self.notify(f"no runs in {self.output_dir}; start one with rl-studio", severity="warning", markup=False)
-        table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -18,6 +18,7 @@ async def test_picker_lists_runs_and_opens_one(recorded_run):
     app = app_on(lambda: RunPickerScreen(recorded_run.parent))
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
         names = sorted(str(table.get_row_at(i)[0]) for i in range(table.row_count))
         assert names == ["other", "smollm2-arith"]
         states = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
