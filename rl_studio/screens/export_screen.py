@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from rl_studio.errors import StudioError
 from rl_studio.screens.cells import cells
-from rl_studio.screens.dialogs import TextPrompt
+from rl_studio.screens.dialogs import ConfirmDialog, TextPrompt
 from rl_studio.screens.run_model import RunModel
 
 KINDS = {
@@ -76,11 +76,12 @@ class ExportScreen(Screen):
 
     def _push(self, repo: str | None) -> None:
         if repo:
-            self.start("push", repo)
+            self.app.push_screen(ConfirmDialog(f"Make {repo} a private repo?"),
+                                 lambda private: self.start("push", repo, private=bool(private)))
 
-    def start(self, kind: str, target: str) -> None:
+    def start(self, kind: str, target: str, private: bool = False) -> None:
         try:
-            self.procs[kind] = self.app.services.start_export(self.model.run_dir, kind, target)
+            self.procs[kind] = self.app.services.start_export(self.model.run_dir, kind, target, private=private)
         except StudioError as e:
             self.notes[kind] = f"failed: {e}"
             self.notify(str(e), severity="error", markup=False)
@@ -125,7 +126,7 @@ class ExportScreen(Screen):
                 detail = self.notes.get(kind, "")
                 state = "RUNNING" if detail.startswith("started") else "-" if not detail else "ERROR"
             table.add_row(*cells(label, state, detail or "not exported"))
-            self.details.append(f"{label}: {state} {detail or ''}".strip())
+            self.details.append(f"{label}: {state} {detail or 'not exported'}")
         table.move_cursor(row=row)
         self.show_detail(table.cursor_row)
         self.query_one("#export-summary", Static).update(

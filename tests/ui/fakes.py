@@ -74,5 +74,5 @@ class FakeServices(Services):
         return run_dir
 
     def start_export(self, run_dir: Path, kind: str, target: str, private: bool = False):
-        self.calls.append(("start_export", (kind, target)))
+        self.calls.append(("start_export", (kind, target) + (("private",) if private else ())))
         return subprocess.Popen([sys.executable, "-c", "pass"])

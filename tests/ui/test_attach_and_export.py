@@ -56,7 +56,10 @@ async def test_export_keys_start_exports_and_show_progress(recorded_run):
         await wait_for(pilot, lambda: str(table.get_row_at(0)[1]) == "DONE")
         assert str(table.get_row_at(0)[2]) == "/out/adapter"
         await pilot.press("h", *"me/model", "enter")
-        assert services.calls[-1][1] == ("push", "me/model")
+        await pilot.press("y")  # private
+        assert services.calls[-1][1] == ("push", "me/model", "private")
+        await pilot.press("h", *"me/public", "enter", "n")
+        assert services.calls[-1][1] == ("push", "me/public")
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
 
