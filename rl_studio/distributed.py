@@ -4,9 +4,8 @@ The engine is the same `python -m rl_studio.engine RUN_DIR`; accelerate starts o
 (DDP, DeepSpeed ZeRO-2/3 or FSDP), only rank 0 writes events and the pid file, and the Trainer's
 own checkpointing and resume work unchanged. `RUN_DIR/accelerate.yaml` (and `deepspeed.json`) stay
 there, and `RUN_DIR/launch.sh` holds the exact command, so a user can rerun it by hand.
-With `generation = "server"`, `python -m rl_studio.distributed RUN_DIR` supervises the run: it starts
-`trl vllm-serve` on the GPUs after the training ones, waits for its health check, runs the
-training launch pointed at it, and stops the server at the end.
+With `generation = "server"`, `python -m rl_studio.vllm_server RUN_DIR` supervises the run (a
+separate module, so nothing that launches runs imports the model code).
 """
 
 from __future__ import annotations
@@ -15,17 +14,11 @@ import json
 import os
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from rl_studio.config import RunConfig
-from rl_studio.config import load as load_config
 from rl_studio.errors import StudioError
-from rl_studio.rundir import CONFIG_FILE
 
 SERVER_PORT = 8000
 MULTICAST_OFF = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
@@ -127,67 +120,5 @@ def launch_command(cfg: RunConfig, run_dir: Path, *, resume: bool = False) -> li
     """What `rl_studio.launch` starts for a distributed run."""
     if cfg.distributed.generation == "server":
         training_command(cfg, run_dir, resume=resume)  # written now so launch.sh exists from the start
-        return [sys.executable, "-m", "rl_studio.distributed", str(run_dir)] + (["--resume"] if resume else [])
+        return [sys.executable, "-m", "rl_studio.vllm_server", str(run_dir)] + (["--resume"] if resume else [])
     return training_command(cfg, run_dir, resume=resume)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise StudioError(f"trl vllm-serve exited with code {proc.returncode}; see vllm-server.log in the run dir")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(2)
-    raise StudioError(f"trl vllm-serve did not answer {url} within {timeout:.0f}s; see vllm-server.log")
-
-
-def supervise(run_dir: Path, *, resume: bool) -> int:
-    """Server mode: vLLM server on its GPUs, the training launch pointed at it, and the server stopped at the end."""
-    from rl_studio.events import EventWriter
-    from rl_studio.models import resolve_model
-
-    cfg = load_config(run_dir / CONFIG_FILE)
-    d = cfg.distributed
-    writer = EventWriter(run_dir)
-    gpus = ",".join(str(i) for i in range(d.num_processes, d.num_processes + d.server_gpus))
-    env = {**os.environ, **MULTICAST_OFF, "CUDA_VISIBLE_DEVICES": gpus}
-    trl_cli = shutil.which("trl") or str(Path(sys.executable).parent / "trl")
-    cmd = [trl_cli, "vllm-serve", "--model", resolve_model(cfg.model.name, cfg.base_dir),
-           "--tensor-parallel-size", str(d.server_gpus), "--port", str(SERVER_PORT),
-           "--gpu-memory-utilization", str(cfg.model.gpu_memory_utilization)]
-    writer.emit("status", phase="loading_model", message=f"starting trl vllm-serve on GPU {gpus}", progress=None)
-    log = open(run_dir / "vllm-server.log", "ab")  # noqa: SIM115 - handed to the child
-    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{SERVER_PORT}/health/", server, timeout=900)
-        writer.emit("status", phase="loading_model", message=f"vLLM server healthy on port {SERVER_PORT}", progress=None)
-        train_env = {**os.environ, **MULTICAST_OFF, "RL_STUDIO_VLLM_SERVER": f"http://127.0.0.1:{SERVER_PORT}"}
-        train = subprocess.Popen(training_command(cfg, run_dir, resume=resume), env=train_env)
-        while train.poll() is None:
-            time.sleep(5)
-            if server.poll() is not None:
-                writer.emit("warning", message=f"the vLLM server exited with code {server.returncode}", where="server")
-                break
-        return train.wait()
-    except StudioError as e:
-        writer.emit("run_finished", outcome="failed", error=str(e), where="server", user_error=True)
-        return 2
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-        writer.close()
-        log.close()
-
-
-if __name__ == "__main__":
-    args = sys.argv[1:]
-    raise SystemExit(supervise(Path([a for a in args if not a.startswith("--")][0]), resume="--resume" in args))
