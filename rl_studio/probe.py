@@ -84,6 +84,11 @@ def try_rewards(cfg: RunConfig, completions: list[str], row: int = 0) -> dict[st
     return _ask("try_rewards", {**_cfg_payload(cfg), "completions": completions, "row": row})
 
 
+def generate_and_score(cfg: RunConfig, n: int = 4, row: int = 0) -> dict[str, Any]:
+    """Sample n completions from the model for dataset row `row` and score them: completions, names, scores."""
+    return _ask("generate", {**_cfg_payload(cfg), "n": n, "row": row}, timeout=600)
+
+
 def model_info(cfg: RunConfig) -> dict[str, Any]:
     """Parameter counts and a GPU memory estimate, from the model's config.json (no weights loaded)."""
     return _ask("model_info", _cfg_payload(cfg))

@@ -59,7 +59,7 @@ def _answer(question: str, payload: dict[str, Any]) -> Any:
         from rl_studio.models import read_model_config, resolve_model
 
         return _estimate(cfg, read_model_config(resolve_model(cfg.model.name, cfg.base_dir)))
-    from rl_studio.datasets import load_rows, messages_for, render_prompt, to_prompt_dataset
+    from rl_studio.datasets import load_rows, messages_for, render_prompt
 
     small = from_dict(payload["config"], base_dir=Path(payload["base_dir"]))
     small.dataset.max_samples = min(cfg.dataset.max_samples or 64, 64)
@@ -82,29 +82,72 @@ def _answer(question: str, payload: dict[str, Any]) -> Any:
         text = render_prompt(tok, messages_for(rows[0][cfg.dataset.prompt_column], cfg.dataset.system_prompt))
         return {"columns": columns, "rows": first, "prompt_text": text, "prompt_tokens": len(tok(text)["input_ids"])}
     if question == "try_rewards":
-        from rl_studio.rewards.resolve import resolve_rewards
-
-        data = to_prompt_dataset(rows, cfg.dataset)
-        row = data[int(payload.get("row", 0))]
-        columns = [c for c in data.column_names if c != "prompt"]
-        rewards = resolve_rewards(cfg, columns)
-        completions = [[{"role": "assistant", "content": c}] for c in payload["completions"]]
-        n = len(completions)
-        kwargs = {c: [row[c]] * n for c in columns}
-        kwargs.update(prompts=[row["prompt"]] * n, completions=completions,
-                      completion_ids=[[0] * max(1, len(c[0]["content"]) // 4) for c in completions],
-                      trainer_state=None, log_extra=lambda *a, **k: None, log_metric=lambda *a, **k: None)
-        scores = [[None] * len(rewards) for _ in range(n)]
-        for j, r in enumerate(rewards):
-            out = r.func(**kwargs)
-            if hasattr(out, "__await__"):
-                import asyncio
-
-                out = asyncio.run(out)
-            for i, v in enumerate(out):
-                scores[i][j] = None if v is None else float(v)
-        return {"names": [r.name for r in rewards], "scores": scores}
+        return _score(cfg, rows, payload["completions"], int(payload.get("row", 0)))
+    if question == "generate":
+        texts, ids = _generate(cfg, rows, int(payload.get("n", 4)), int(payload.get("row", 0)))
+        return {"completions": texts, **_score(cfg, rows, texts, int(payload.get("row", 0)), ids)}
     raise StudioError(f"unknown probe question {question!r}")
+
+
+def _score(cfg: RunConfig, rows: Any, texts: list[str], row_index: int,
+           completion_ids: list[list[int]] | None = None) -> dict[str, Any]:
+    """Each chosen reward on each completion, called the way GRPOTrainer calls it."""
+    import asyncio
+
+    from rl_studio.datasets import to_prompt_dataset
+    from rl_studio.rewards.resolve import resolve_rewards
+
+    data = to_prompt_dataset(rows, cfg.dataset)
+    row = data[row_index]
+    columns = [c for c in data.column_names if c != "prompt"]
+    rewards = resolve_rewards(cfg, columns)
+    completions = [[{"role": "assistant", "content": t}] for t in texts]
+    n = len(completions)
+    kwargs = {c: [row[c]] * n for c in columns}
+    kwargs.update(prompts=[row["prompt"]] * n, completions=completions,
+                  completion_ids=completion_ids or [[0] * max(1, len(t) // 4) for t in texts],
+                  trainer_state=None, log_extra=lambda *a, **k: None, log_metric=lambda *a, **k: None)
+    scores: list[list[float | None]] = [[None] * len(rewards) for _ in range(n)]
+    for j, r in enumerate(rewards):
+        out = r.func(**kwargs)
+        if hasattr(out, "__await__"):
+            out = asyncio.run(out)
+        for i, v in enumerate(out):
+            scores[i][j] = None if v is None else float(v)
+    return {"names": [r.name for r in rewards], "scores": scores}
+
+
+def _generate(cfg: RunConfig, rows: Any, n: int, row_index: int) -> tuple[list[str], list[list[int]]]:
+    """n sampled completions of the model for one dataset row, as training would sample them."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rl_studio.datasets import messages_for
+    from rl_studio.engine.loading import ensure_chat_template
+    from rl_studio.models import resolve_model
+
+    path = resolve_model(cfg.model.name, cfg.base_dir)
+    tok = AutoTokenizer.from_pretrained(path)
+    ensure_chat_template(tok, [])
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = AutoModelForCausalLM.from_pretrained(
+        path, dtype=torch.bfloat16 if device == "cuda" else torch.float32).to(device)
+    messages = messages_for(rows[row_index][cfg.dataset.prompt_column], cfg.dataset.system_prompt)
+    inputs = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                     return_dict=True).to(device)
+    torch.manual_seed(cfg.run.seed)
+    out = model.generate(
+        **inputs, do_sample=True, num_return_sequences=n, pad_token_id=tok.pad_token_id,
+        temperature=float(cfg.grpo.get("temperature", 1.0)),
+        max_new_tokens=min(int(cfg.grpo.get("max_completion_length", 256)), 256),
+    )
+    start = inputs["input_ids"].shape[1]
+    ids = []
+    for seq in out[:, start:].tolist():
+        if tok.eos_token_id in seq:
+            seq = seq[: seq.index(tok.eos_token_id) + 1]
+        ids.append(seq)
+    return [tok.decode(s, skip_special_tokens=True) for s in ids], ids
 
 
 def main() -> int:

@@ -29,6 +29,11 @@ class Services:
 
         return probe.try_rewards(cfg, completions, row=row)
 
+    def generate_and_score(self, cfg: RunConfig, n: int = 4) -> dict[str, Any]:
+        from rl_studio import probe
+
+        return probe.generate_and_score(cfg, n=n)
+
     def model_info(self, cfg: RunConfig) -> dict[str, Any]:
         from rl_studio import probe
 

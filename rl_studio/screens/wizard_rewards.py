@@ -49,12 +49,13 @@ def split_completions(text: str) -> list[str]:
 class RewardsStep(StepScreen):
     STEP = 4
     TITLE = "Rewards"
-    HINT = "space on/off  w weight  a add .py  ctrl+t try"
+    HINT = "space on/off  w weight  a add .py  ctrl+t try  ctrl+g sample"
     BINDINGS = [
         Binding("space", "toggle", "On/off", id="rewards.toggle"),
         Binding("w", "weight", "Weight", id="rewards.weight"),
         Binding("a", "add_file", "Add .py", id="rewards.add"),
         Binding("ctrl+t", "try_it", "Try it", id="rewards.try", priority=True),
+        Binding("ctrl+g", "sample", "Sample", id="rewards.sample", priority=True),
     ]
 
     def __init__(self, state) -> None:
@@ -71,8 +72,8 @@ class RewardsStep(StepScreen):
         yield Static("Reward functions (the total is the weighted sum)", classes="field-label")
         yield DataTable(cursor_type="row", id="rewards-table")
         yield Static("", id="rewards-error", classes="field-note", markup=False)
-        yield Static("Try it (ctrl+t): completions split by --- lines, scored on dataset row 0",
-                     classes="field-label")
+        yield Static("Try it (ctrl+t): completions split by --- lines, scored on dataset row 0; "
+                     "ctrl+g samples 4 from the model", classes="field-label")
         yield TextArea(TRY_EXAMPLE, id="try-text", compact=True)
         yield Static("", id="try-result", markup=False)
 
@@ -191,6 +192,31 @@ class RewardsStep(StepScreen):
         except (StudioError, ImportError) as e:
             text = f"✗ {e}"
         self.app.call_from_thread(self.query_one("#try-result", Static).update, text)
+
+    def action_sample(self) -> None:
+        """Let the model itself write completions for dataset row 0, then score them (a child process)."""
+        if not self.chosen():
+            self.notify("tick a reward first", severity="warning", markup=False)
+            return
+        self.apply()
+        self.query_one("#try-result", Static).update("loading the model and sampling 4 completions…")
+        self.query_one("#try-result", Static).add_class("preview")
+        self.run_sample(copy.deepcopy(self.cfg))
+
+    @work(thread=True, exclusive=True, group="try")
+    def run_sample(self, cfg) -> None:
+        try:
+            result = self.app.services.generate_and_score(cfg, n=4)
+        except (StudioError, ImportError) as e:
+            self.app.call_from_thread(self.query_one("#try-result", Static).update, f"✗ {e}")
+            return
+        completions = result["completions"]
+
+        def show() -> None:
+            self.query_one("#try-text", TextArea).text = "\n---\n".join(c.strip() or "(empty)" for c in completions)
+            self.query_one("#try-result", Static).update(scores_text(result, completions))
+
+        self.app.call_from_thread(show)
 
     def apply(self) -> None:
         if self.chosen():

@@ -43,6 +43,11 @@ class FakeServices(Services):
         names = [r.label for r in cfg.rewards]
         return {"names": names, "scores": [[1.0 if "5" in c else 0.0 for _ in names] for c in completions]}
 
+    def generate_and_score(self, cfg: RunConfig, n: int = 4):
+        self.calls.append(("generate_and_score", n))
+        completions = [f"The answer is \\boxed{{{5 + i}}}" for i in range(n)]
+        return {"completions": completions, **self.try_rewards(cfg, completions)}
+
     def model_info(self, cfg: RunConfig):
         self.calls.append(("model_info", cfg.model.name))
         return {"params": 134_515_008, "trainable_params": 4_884_480 * cfg.lora.r // 16, "est_gpu_gib": 1.9}

@@ -296,3 +296,17 @@ async def test_dataset_kind_switch_and_a_preview_error(tmp_path):
         await pilot.pause()
         await set_input(pilot, "#ds-source", "./nowhere.jsonl")
         assert "no such file: ./nowhere.jsonl" in note(app.screen, "#ds-source")
+
+
+async def test_sample_from_the_model_fills_the_try_box_and_scores(tmp_path):
+    services = FakeServices(tmp_path / "runs" / "x")
+    app = app_on(lambda: RewardsStep(first_step(tmp_path / "runs").state), services=services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: "completion" in str(app.screen.query_one("#try-result").render()))
+        assert ("generate_and_score", 4) in services.calls
+        text = app.screen.query_one("#try-text").text
+        assert split_completions(text) == [f"The answer is \\boxed{{{5 + i}}}" for i in range(4)]
+        result = str(app.screen.query_one("#try-result").render())
+        assert result.count("+1.000") == 1  # the fake scores only the completion holding a 5
