@@ -49,7 +49,7 @@ def split_completions(text: str) -> list[str]:
 class RewardsStep(StepScreen):
     STEP = 4
     TITLE = "Rewards"
-    HINT = "space on/off  w weight  a add .py  ctrl+t try  ctrl+g sample"
+    HINT = "space tick  w weight  a .py  ^t try  ^g sample"
     BINDINGS = [
         Binding("space", "toggle", "On/off", id="rewards.toggle"),
         Binding("w", "weight", "Weight", id="rewards.weight"),
@@ -72,8 +72,7 @@ class RewardsStep(StepScreen):
         yield Static("Reward functions (the total is the weighted sum)", classes="field-label")
         yield DataTable(cursor_type="row", id="rewards-table")
         yield Static("", id="rewards-error", classes="field-note", markup=False)
-        yield Static("Try it (ctrl+t): completions split by --- lines, scored on dataset row 0; "
-                     "ctrl+g samples 4 from the model", classes="field-label")
+        yield Static("Try it: ^t scores these (--- between), ^g samples 4 from the model", classes="field-label")
         yield TextArea(TRY_EXAMPLE, id="try-text", compact=True)
         yield Static("", id="try-result", markup=False)
 
