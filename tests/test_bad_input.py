@@ -87,3 +87,10 @@ def test_cli_usage_errors_are_one_line(tmp_path):
         proc = cli(*args, cwd=tmp_path)
         assert proc.returncode == 2, args
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_output_dir_before_or_after_the_subcommand(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    for args in (["--output-dir", "elsewhere", "runs"], ["runs", "--output-dir", "elsewhere"]):
+        proc = cli(*args, cwd=tmp_path)
+        assert proc.returncode == 0 and proc.stdout.strip() == "no runs in elsewhere", (args, proc.stdout, proc.stderr)
