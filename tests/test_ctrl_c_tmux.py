@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("tmux") is None,
 
 
 def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(["tmux", "-L", "rl-studio-tests", *args], capture_output=True, text=True, check=True).stdout
 
 
 def _screen(session: str) -> str:
@@ -48,6 +48,6 @@ def test_ctrl_c_then_stop_or_detach(tiny_model, tmp_path, answer):
             control.send(run_dir, "stop")
             wait_for(lambda: read_history(run_dir).finished, timeout=120)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run(["tmux", "-L", "rl-studio-tests", "kill-session", "-t", session], capture_output=True)
         if engine_pid(run_dir):
             control.send(run_dir, "stop")

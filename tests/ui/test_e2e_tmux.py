@@ -21,19 +21,19 @@ class Tmux:
     def __init__(self, name: str, cwd: Path, command: str, size=(80, 24)):
         self.name = name
         env = {**os.environ, "PYTHONPATH": str(ROOT), "RL_STUDIO_KEYMAP": str(cwd / "none.toml")}
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
+        subprocess.run(["tmux", "-L", "rl-studio-tests", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
                         "-c", str(cwd), command], check=True, env=env)
 
     def keys(self, *keys: str, literal: bool = False, pause: float = 0.4) -> None:
         for k in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name] + (["-l"] if literal else []) + [k], check=True)
+            subprocess.run(["tmux", "-L", "rl-studio-tests", "send-keys", "-t", self.name] + (["-l"] if literal else []) + [k], check=True)
             time.sleep(pause)
 
     def type(self, text: str) -> None:
         self.keys(text, literal=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+        return subprocess.run(["tmux", "-L", "rl-studio-tests", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
 
     def wait(self, text: str, timeout: float = 60) -> str:
         end = time.monotonic() + timeout
@@ -45,7 +45,7 @@ class Tmux:
         raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run(["tmux", "-L", "rl-studio-tests", "kill-session", "-t", self.name], capture_output=True)
 
 
 def test_wizard_to_finished_exported_run_by_keys(tiny_model, tmp_path):
