@@ -105,16 +105,7 @@ def one_run(cfg, studio: bool, work: Path) -> list[float]:
     if studio:
         capture = SampleCapture(prep.rewards)
         rewards = [capture.wrap(r) for r in prep.rewards]
-        callbacks.append(
-            StudioCallback(
-                writer,
-                run_dir,
-                capture,
-                num_generations=int(args.num_generations),
-                scale_rewards=str(args.scale_rewards),
-                samples_per_step=cfg.run.samples_per_step,
-            )
-        )
+        callbacks.append(StudioCallback.for_run(writer, run_dir, capture, args, cfg))
     else:
         rewards = []
         for r in prep.rewards:

@@ -59,6 +59,21 @@ class StudioCallback(TrainerCallback):
         self._step_times: deque[float] = deque(maxlen=20)
         self._last_logged_step = -1
 
+    @classmethod
+    def for_run(cls, writer, run_dir: Path, capture: SampleCapture | None, args, cfg) -> StudioCallback:
+        """The callback as the engine builds it for a run's GRPOConfig and run config."""
+        import os
+
+        return cls(
+            writer,
+            run_dir,
+            capture,
+            num_generations=int(args.num_generations),
+            scale_rewards=str(args.scale_rewards),
+            samples_per_step=cfg.run.samples_per_step,
+            is_main=int(os.environ.get("RANK", "0")) == 0,
+        )
+
     # ---- signals ----------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
         """SIGTERM / SIGINT / SIGHUP: stop and save at the next step boundary (a second one kills)."""

@@ -180,15 +180,7 @@ def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool,
         writer.emit("warning", message=note, where="model")
     capture = SampleCapture(prep.rewards)
     args = prep.grpo_args
-    callback = StudioCallback(
-        writer,
-        run_dir,
-        capture,
-        num_generations=int(args.num_generations),
-        scale_rewards=str(args.scale_rewards),
-        samples_per_step=cfg.run.samples_per_step,
-        is_main=int(os.environ.get("RANK", "0")) == 0,
-    )
+    callback = StudioCallback.for_run(writer, run_dir, capture, args, cfg)
     from rl_studio.engine.generation import apply_generation_path
 
     generation = apply_generation_path(cfg, loaded, args, writer)
