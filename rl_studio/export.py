@@ -118,16 +118,14 @@ class Exporter:
         self.writer.emit("export", kind=kind, state="started", path=target, message=f"from {self.src.name}")
         try:
             path = getattr(self, "_" + kind.replace("-", "_"))(target, **kw)
-        except StudioError as e:
-            self.writer.emit("export", kind=kind, state="failed", path=None, message=str(e))
-            raise
         except Exception as e:
-            self.writer.emit("export", kind=kind, state="failed", path=None, message=f"{type(e).__name__}: {e}"[:300])
+            message = str(e) if isinstance(e, StudioError) else f"{type(e).__name__}: {e}"[:300]
+            self.writer.emit("export", kind=kind, state="failed", path=None, message=message)
             raise
+        else:
+            self.writer.emit("export", kind=kind, state="done", path=path, message="")
         finally:
-            pass
-        self.writer.emit("export", kind=kind, state="done", path=path, message="")
-        self.writer.close()
+            self.writer.close()
         return path
 
     def _adapter(self, target: str) -> str:

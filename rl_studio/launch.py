@@ -74,16 +74,16 @@ def resume_run(run_dir: Path) -> Path:
     return run_dir
 
 
-def start_export(run_dir: Path, kind: str, target: str, *, private: bool = False) -> subprocess.Popen:
-    """Run `rl-studio export` as a child process; progress arrives as `export` events."""
+def start_export(
+    run_dir: Path, kind: str, target: str, *, private: bool = False, quant: str = "q8_0"
+) -> subprocess.Popen:
+    """Run `rl-studio export` as a child process; progress arrives as `export` events.
+
+    `target` is the output directory (the repo id for push); `quant` is the GGUF quantization."""
     if kind not in EXPORT_KINDS:
         raise StudioError(f"unknown export {kind!r}; one of {', '.join(EXPORT_KINDS)}")
     cmd = [sys.executable, "-m", "rl_studio", "export", str(run_dir)]
-    if kind == "gguf":
-        quant, _, out = target.partition(" ")
-        cmd += ["--gguf", quant or "q8_0", out or str(Path(run_dir) / "exports" / "gguf")]
-    else:
-        cmd += [f"--{kind}", target]
+    cmd += ["--gguf", quant, target] if kind == "gguf" else [f"--{kind}", target]
     if private:
         cmd.append("--private")
     return subprocess.Popen(

@@ -129,3 +129,16 @@ def test_hub_token_never_written(finished_run):
     for path in run_dir.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_app_gguf_export_passes_quant_and_directory(finished_run):
+    from rl_studio.launch import start_export
+
+    work, run_dir, _ = finished_run
+    target = str(work / "out" / "gguf dir")  # a space in the path must not split it
+    proc = start_export(run_dir, "gguf", target, quant="q4_k_m")
+    assert proc.args[-3:] == ["--gguf", "q4_k_m", target]
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "GGUF export needs llama.cpp" in out.decode()
+    started = [e for e in read_history(run_dir).exports if e["kind"] == "gguf"]
+    assert [e["state"] for e in started] == ["started", "failed"] and started[0]["path"] == target
