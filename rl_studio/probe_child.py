@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -61,9 +62,8 @@ def _answer(question: str, payload: dict[str, Any]) -> Any:
         return _estimate(cfg, read_model_config(resolve_model(cfg.model.name, cfg.base_dir)))
     from rl_studio.datasets import load_rows, messages_for, render_prompt
 
-    small = from_dict(payload["config"], base_dir=Path(payload["base_dir"]))
-    small.dataset.max_samples = min(cfg.dataset.max_samples or 64, 64)
-    rows = load_rows(small.dataset, base_dir=cfg.base_dir, seed=cfg.run.seed)
+    few = dataclasses.replace(cfg.dataset, max_samples=min(cfg.dataset.max_samples or 64, 64))
+    rows = load_rows(few, base_dir=cfg.base_dir, seed=cfg.run.seed)
     if question == "preview_dataset":
         from transformers import AutoTokenizer
 
