@@ -24,19 +24,6 @@ SERVER_PORT = 8000
 MULTICAST_OFF = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
 
 
-def _yaml(data: dict, indent: int = 0) -> str:
-    lines = []
-    for key, value in data.items():
-        pad = "  " * indent
-        if isinstance(value, dict):
-            lines.append(f"{pad}{key}:")
-            lines.append(_yaml(value, indent + 1))
-        else:
-            text = json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
-            lines.append(f"{pad}{key}: {text}")
-    return "\n".join(lines)
-
-
 def deepspeed_config(stage: int) -> dict:
     """A DeepSpeed config whose batch and precision fields defer to the Trainer ("auto")."""
     return {
@@ -101,7 +88,9 @@ def training_command(cfg: RunConfig, run_dir: Path, *, resume: bool) -> list[str
     if shutil.which("accelerate") is None and not (Path(sys.executable).parent / "accelerate").exists():
         raise StudioError("distributed runs need accelerate's launcher: pip install accelerate")
     conf_path = run_dir / "accelerate.yaml"
-    conf_path.write_text(_yaml(accelerate_config(cfg, run_dir)) + "\n")
+    import yaml  # accelerate's own dependency, and the format it reads
+
+    conf_path.write_text(yaml.safe_dump(accelerate_config(cfg, run_dir), sort_keys=False))
     launcher = str(Path(sys.executable).parent / "accelerate")
     if not Path(launcher).exists():
         launcher = shutil.which("accelerate") or "accelerate"
