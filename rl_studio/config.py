@@ -205,8 +205,6 @@ def _coerce(value: Any, f: dataclasses.Field, where: str) -> Any:
             raise StudioError(f"{where} must be true or false, got {value!r}", where="config")
     elif t == "int" or t.startswith("int |"):
         if isinstance(value, bool) or not isinstance(value, int):
-            if value is None and "None" in t:
-                return None
             raise StudioError(f"{where} must be an integer, got {value!r}", where="config")
     elif t == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +11,6 @@ from rl_studio.config import BUILTIN_MODEL, RewardSpec, RunConfig
 from rl_studio.errors import StudioError
 
 SYSTEM = "Solve the problem, then give the final answer as \\boxed{N}."
-
-
-def has_gpu() -> bool:
-    from rl_studio import gpu
-
-    return bool(gpu.snapshot()) or shutil.which("nvidia-smi") is not None and bool(
-        subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout.strip()
-    )
 
 
 def demo_config(output_dir: Path, *, steps: int | None, name: str | None, gpu: bool) -> RunConfig:
@@ -60,7 +51,9 @@ def demo(output_dir: Path, *, gguf: str | None, steps: int | None, name: str | N
         if not Path(gguf).is_file():
             raise StudioError(f"--gguf {gguf}: file not found")
         os.environ["RL_STUDIO_SMOLLM2_GGUF"] = str(Path(gguf).resolve())
-    gpu = has_gpu()
+    from rl_studio.gpu import snapshot
+
+    gpu = bool(snapshot())  # nvidia-ml-py: NVIDIA GPUs only, as the engine needs
     cfg = demo_config(output_dir, steps=steps, name=name, gpu=gpu)
     print(f"rl-studio demo: {BUILTIN_MODEL} learns arithmetic with GRPO on the {'GPU' if gpu else 'CPU'} "
           f"({cfg.grpo['max_steps']} steps), then exports its LoRA adapter.", flush=True)
