@@ -96,6 +96,8 @@ class EventWriter:
         self._lock = threading.Lock()
         self._seq = _last_seq(self.path)
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
+        if self._fh.tell() and not _ends_with_newline(self.path):
+            self._fh.write("\n")  # a crash left a torn line: start ours on a line of its own
 
     def emit(self, etype: str, **fields: Any) -> dict[str, Any]:
         with self._lock:
@@ -123,13 +125,29 @@ class NullWriter:
         pass
 
 
-def _last_seq(path: Path) -> int:
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
+
+
+def _last_seq(path: Path, window: int = 1 << 16) -> int:
+    """The seq of the last whole event, read from the file's end (a long run's stream is tens of MiB)."""
     if not path.exists():
         return 0
-    last = 0
-    for event in EventTail(path).read_new():
-        last = max(last, int(event.get("seq", 0)))
-    return last
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        start = max(0, size - window)
+        fh.seek(start)
+        lines = fh.read().split(b"\n")
+    if start:
+        lines = lines[1:]  # the first line of the window may be cut
+    for line in reversed(lines):
+        try:
+            return int(json.loads(line)["seq"])
+        except (ValueError, KeyError, TypeError):
+            continue  # empty, torn or foreign line: look further back
+    return _last_seq(path, window * 4) if start else 0
 
 
 class EventTail:

@@ -62,3 +62,15 @@ def test_validate_flags_problems():
     assert validate(bad) == ["step: missing metrics"]
     assert validate({"type": "nope"}) == ["unknown type 'nope'"]
     assert read_history(Path("/nonexistent")).steps == {}
+
+
+def test_writer_continues_seq_after_a_long_stream_and_a_torn_line(tmp_path: Path):
+    w = EventWriter(tmp_path)
+    for i in range(3000):  # longer than the tail window the writer reads
+        w.emit("status", phase="training", message="x" * 40, progress=i / 3000)
+    w.close()
+    with open(tmp_path / "events.jsonl", "a") as fh:
+        fh.write('{"type": "status", "seq": 99')  # a crash mid-write
+    assert EventWriter(tmp_path).emit("warning", message="m", where="w")["seq"] == 3001
+    events = EventTail(tmp_path).read_new()
+    assert len(events) == 3001 and events[-1]["type"] == "warning"  # not glued onto the torn line
