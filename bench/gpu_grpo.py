@@ -35,6 +35,16 @@ sys.path.insert(0, str(ROOT))
 # path name -> (model section overrides, grpo overrides, note)
 THROUGHPUT_PATHS: dict[str, tuple[dict, dict, str]] = {
     "default": ({"engine": "auto", "generation": "auto"}, {}, "engine auto, generation auto: what a user gets"),
+    "static_fast": (
+        {"engine": "trl", "generation": "static", "generation_memory": "fast"},
+        {},
+        "static path with generation_memory = fast (graphs kept, LoRA merged), auto generation batch",
+    ),
+    "static_b64": (
+        {"engine": "trl", "generation": "static"},
+        {"steps_per_generation": 8},
+        "static path (lean) at a generation batch of 64",
+    ),
     "static_b8": (
         {"engine": "trl", "generation": "static"},
         {"steps_per_generation": 1},
@@ -52,13 +62,36 @@ THROUGHPUT_PATHS: dict[str, tuple[dict, dict, str]] = {
         "TRL use_transformers_continuous_batching, generation batch 64",
     ),
     "unsloth": ({"engine": "unsloth", "generation": "trl"}, {}, "Unsloth 2026.10.9, its own generate"),
+    "unsloth_same_batch": (
+        {"engine": "unsloth", "generation": "trl"},
+        {"steps_per_generation": "DEFAULT"},
+        "Unsloth 2026.10.9, its own generate, at the generation batch the default path picked (same settings)",
+    ),
     "unsloth_static": (
         {"engine": "unsloth", "generation": "static"},
         {},
         "Unsloth engine with the static-cache path (falls back if Unsloth's forward cannot be captured)",
     ),
-    "vllm": ({"engine": "auto", "generation": "vllm", "fast_inference": True}, {}, "vLLM colocated"),
+    "vllm": ({"engine": "auto", "generation": "vllm", "fast_inference": True}, {}, "auto with fast_inference: vLLM colocated"),
+    "vllm_trl_colocate": (
+        {"engine": "trl", "generation": "vllm"},
+        {},
+        "TRL use_vllm=True, vllm_mode=colocate",
+    ),
+    "vllm_unsloth": (
+        {"engine": "unsloth", "generation": "vllm", "fast_inference": True},
+        {},
+        "Unsloth fast_inference=True (colocated vLLM sharing weights with training)",
+    ),
+    "vllm_unsloth_standby": (
+        {"engine": "unsloth", "generation": "vllm", "fast_inference": True, "vllm_standby": True},
+        {},
+        "Unsloth fast_inference=True in standby mode (UNSLOTH_VLLM_STANDBY=1)",
+    ),
 }
+for _name, (_model, _grpo, _note) in THROUGHPUT_PATHS.items():
+    if _name.startswith("vllm"):
+        _model.setdefault("gpu_memory_utilization", 0.5)
 NOT_RUNNABLE = {
     "vllm": "vllm is not installed on the GPU host and cannot be carried: vllm 0.25.1 is ~250 MB of wheels plus "
     "dependencies against a 64 MiB per-call limit and no network there (../shared/offline-gpu/VLLM.md)",
@@ -131,17 +164,77 @@ def build_random_qwen(out: Path, shape: dict, seed: int = 0) -> Path:
 
 
 # ---- one engine process --------------------------------------------------------------------
+class PhasePeaks:
+    """Peak GPU memory per phase: generation (TRL's _generate_and_score_completions, which holds the
+    generate call and the old-log-prob pass), the rest of the training step, and everything else.
+
+    Each phase boundary folds the allocator's peak into the phase that just ran and resets it, so
+    the run's overall peak is the largest of the three."""
+
+    def __init__(self, torch):
+        self.torch = torch
+        self.stack = ["other"]
+        self.alloc: dict[str, int] = {}
+        self.reserved: dict[str, int] = {}
+
+    def fold(self, phase: str) -> None:
+        cuda = self.torch.cuda
+        self.alloc[phase] = max(self.alloc.get(phase, 0), cuda.max_memory_allocated())
+        self.reserved[phase] = max(self.reserved.get(phase, 0), cuda.max_memory_reserved())
+        cuda.reset_peak_memory_stats()
+
+    def wrap(self, obj, attr: str, phase: str) -> None:
+        fn = getattr(obj, attr, None)
+        if fn is None:
+            return
+
+        def wrapped(*args, **kwargs):
+            self.fold(self.stack[-1])
+            self.stack.append(phase)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.fold(self.stack.pop())
+
+        setattr(obj, attr, wrapped)
+
+    def hook(self) -> None:
+        from rl_studio.engine import generation
+
+        attach = generation.GenerationPlan.attach
+        peaks = self
+
+        def attach_and_wrap(plan, trainer):
+            attach(plan, trainer)
+            peaks.wrap(trainer, "training_step", "train_step")
+            peaks.wrap(trainer, "_generate_and_score_completions", "generation")
+
+        generation.GenerationPlan.attach = attach_and_wrap
+
+    def report(self) -> dict:
+        self.fold(self.stack[-1])
+        gb = lambda d: {k: round(v / 1e9, 3) for k, v in d.items()}  # noqa: E731
+        return {
+            "peak_allocated_gb": max(self.alloc.values()) / 1e9,
+            "peak_reserved_gb": max(self.reserved.values()) / 1e9,
+            "peak_allocated_gb_by_phase": gb(self.alloc),
+            "peak_reserved_gb_by_phase": gb(self.reserved),
+        }
+
+
 def child(run_dir: Path, peak_file: Path) -> int:
     import torch
 
     from rl_studio.engine.run import run_engine
 
+    peaks = PhasePeaks(torch) if torch.cuda.is_available() else None
+    if peaks:
+        peaks.hook()
     t0 = time.time()
     rc = run_engine(run_dir)
     out = {"rc": rc, "wall_s": time.time() - t0}
-    if torch.cuda.is_available():
-        out["peak_allocated_gb"] = torch.cuda.max_memory_allocated() / 1e9
-        out["peak_reserved_gb"] = torch.cuda.max_memory_reserved() / 1e9
+    if peaks:
+        out.update(peaks.report())
     peak_file.write_text(json.dumps(out))
     return rc
 
@@ -182,9 +275,14 @@ def summarize(events: list[dict]) -> dict:
     if not steps:
         return res
     gen = [i for i, s in enumerate(steps) if (s.get("completion_tokens") or 0) > 0]
-    # steady state: from the second generation on (the first holds load, compile and graph capture)
+    # steady state: whole generation cycles (one generation and the training steps that use it) from
+    # the second generation on; the first holds load, compile and graph capture, and a last cycle
+    # cut short by max_steps would count a generation's tokens against too few training steps
     start = gen[1] if len(gen) > 1 else (1 if len(steps) > 1 else 0)
-    window = steps[start:]
+    end = len(steps)
+    if len(gen) > 2 and len(steps) - gen[-1] < gen[1] - gen[0]:
+        end = gen[-1]
+    window = steps[start:end]
     tokens = sum(s.get("completion_tokens") or 0 for s in window)
     secs = sum(s.get("step_time") or 0.0 for s in window)
     all_tokens = sum(s.get("completion_tokens") or 0 for s in steps)
@@ -299,17 +397,31 @@ def steps_for(path: str, tiny: bool) -> int:
         "unsloth_static": 3,
         "trl_continuous": 16,
         "static_b8": 6,
-    }.get(path, 40)
+        "static_b64": 24,
+    }.get(path, 12 if path.startswith("vllm") else 40)
 
 
-def workload_throughput(paths: list[str], work: Path, tiny: bool, timeout: float) -> dict:
+def default_steps_per_generation(default: dict, base: dict) -> int:
+    """The steps_per_generation the default path picked (from its status events), else 16."""
+    import re
+
+    for msg in default.get("generation_status") or []:
+        m = re.search(r"generation batch (\d+)", msg or "")
+        if m:
+            return max(1, int(m.group(1)) // int(base["grpo"]["per_device_train_batch_size"]))
+    return 16
+
+
+def workload_throughput(
+    paths: list[str], work: Path, tiny: bool, timeout: float, prev_default: dict | None = None
+) -> dict:
     model_dir = build_random_qwen(work / ("tiny-qwen" if tiny else "qwen2.5-0.5b-shape-random"), TINY if tiny else QWEN05)
     base = throughput_config(model_dir, tiny)
     out = {"model": "random-weight Qwen2.5-0.5B shape" if not tiny else "random tiny Qwen2", "config": base, "paths": {}}
     for name in paths:
-        if name in NOT_RUNNABLE and not _vllm_present():
-            out["paths"][name] = {"ran": False, "reason": NOT_RUNNABLE[name]}
-            log(f"path {name}: not run ({NOT_RUNNABLE[name][:60]}...)")
+        if name.startswith("vllm") and not _vllm_present():
+            out["paths"][name] = {"ran": False, "reason": NOT_RUNNABLE["vllm"]}
+            log(f"path {name}: not run ({NOT_RUNNABLE['vllm'][:60]}...)")
             continue
         if remaining() < 75:
             out["paths"][name] = {"ran": False, "reason": "skipped: this call's time budget was spent"}
@@ -320,6 +432,11 @@ def workload_throughput(paths: list[str], work: Path, tiny: bool, timeout: float
         data["model"].update(model_over)
         data["grpo"].update(grpo_over)
         data["grpo"]["max_steps"] = steps_for(name, tiny)
+        if data["grpo"].get("steps_per_generation") == "DEFAULT":
+            k = default_steps_per_generation(out["paths"].get("default") or prev_default or {}, base)
+            data["grpo"]["steps_per_generation"] = k
+            data["grpo"]["max_steps"] = 2 * k  # two whole generation cycles: the second is timed
+            note += f" (steps_per_generation {k})"
         env = {"RL_STUDIO_STATIC_ON_CPU": "1"} if tiny else {}
         if tiny and name.startswith("unsloth"):
             out["paths"][name] = {"ran": False, "reason": "unsloth needs an NVIDIA GPU"}
@@ -329,7 +446,7 @@ def workload_throughput(paths: list[str], work: Path, tiny: bool, timeout: float
         res = run_path(f"tp-{name}", data, work / "runs", timeout, env)
         res["note"] = note
         res["ran"] = True
-        res["settings"] = {"model": model_over, "grpo": grpo_over, "max_steps": data["grpo"]["max_steps"]}
+        res["settings"] = {"model": model_over, "grpo": {k: data["grpo"][k] for k in grpo_over}, "max_steps": data["grpo"]["max_steps"]}
         out["paths"][name] = res
     return out
 
@@ -625,8 +742,10 @@ def main(argv: list[str] | None = None) -> int:
         out_path.write_text(json.dumps(result, indent=1, default=str))
 
     if "throughput" in workloads:
-        tp = workload_throughput([p for p in a.paths.split(",") if p], work, a.tiny, a.timeout)
         prev = result.get("throughput", {})
+        tp = workload_throughput(
+            [p for p in a.paths.split(",") if p], work, a.tiny, a.timeout, prev.get("paths", {}).get("default")
+        )
         prev_paths = prev.get("paths", {})
         prev_paths.update(tp["paths"])
         tp["paths"] = prev_paths
@@ -635,9 +754,14 @@ def main(argv: list[str] | None = None) -> int:
         d, t = paths.get("default", {}).get("tokens_per_s"), paths.get("trl_default", {}).get("tokens_per_s")
         if d and t:
             result["default_vs_trl"] = round(d / t, 2)
-        u = paths.get("unsloth", {})
-        if u.get("peak_allocated_gb") and paths.get("default", {}).get("peak_allocated_gb"):
-            result["default_peak_vs_unsloth"] = round(paths["default"]["peak_allocated_gb"] / u["peak_allocated_gb"], 3)
+        for mine, theirs, key in (
+            ("default", "unsloth_same_batch", "default_peak_vs_unsloth_same_settings"),
+            ("default", "unsloth", "default_peak_vs_unsloth_trl_default_batch"),
+            ("static_b8", "unsloth", "static_b8_peak_vs_unsloth_same_settings"),
+        ):
+            a_gb, b_gb = paths.get(mine, {}).get("peak_allocated_gb"), paths.get(theirs, {}).get("peak_allocated_gb")
+            if a_gb and b_gb:
+                result[key] = round(a_gb / b_gb, 3)
         save()
     if "learning" in workloads:
         result["learning"] = workload_learning(work, a.tiny, a.timeout, a.learning_steps, a.learning_lr)

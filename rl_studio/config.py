@@ -42,10 +42,21 @@ class ModelSection:
     max_seq_length: int = _f(1024, "Longest prompt + completion, in tokens.")
     fast_inference: bool = _f(False, "vLLM-class generation where available (Unsloth fast_inference / TRL use_vllm).")
     gpu_memory_utilization: float = _f(0.6, "Share of GPU memory the generation engine may take (vLLM).")
+    vllm_standby: bool = _f(
+        False,
+        "Unsloth fast_inference only: vLLM standby mode (UNSLOTH_VLLM_STANDBY=1), which frees vLLM's memory "
+        "during training steps so a larger gpu_memory_utilization fits.",
+    )
     generation: str = _f(
         "auto",
         "Generation path: auto | vllm | static (static KV cache + CUDA graphs) | trl (plain generate) | "
         "continuous (transformers continuous batching). auto picks the fastest that works here.",
+    )
+    generation_memory: str = _f(
+        "lean",
+        "Static path only. lean: the KV cache and CUDA graph exist only while generating (captured again each "
+        "time, LoRA unmerged), so generation memory never adds to the training step's. fast: keep them between "
+        "generations and merge LoRA into generation-only weights: a little faster, more memory.",
     )
     dtype: str = _f("auto", "auto | bfloat16 | float16 | float32. auto: bf16 on GPUs that support it, fp32 on CPU.")
 
@@ -251,6 +262,8 @@ def check(cfg: RunConfig) -> None:
         raise StudioError(
             f"model.generation must be one of {', '.join(GENERATION_PATHS)}, got {m.generation!r}", where="config"
         )
+    if m.generation_memory not in ("lean", "fast"):
+        raise StudioError(f"model.generation_memory must be lean or fast, got {m.generation_memory!r}", where="config")
     if not 0.05 <= m.gpu_memory_utilization <= 0.99:
         raise StudioError("model.gpu_memory_utilization must be between 0.05 and 0.99", where="config")
     if m.max_seq_length < 16:

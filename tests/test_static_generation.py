@@ -75,6 +75,10 @@ def test_lora_merged_for_generation_only(tiny_model):
             if "lora_A" in n:
                 p.mul_(-1.5)
     assert merged.generate(prompts) == plain.generate(prompts) != a
+    lean = StaticDecoder(model, s, bucket=8, merge_lora=False, keep=False)  # generation_memory = "lean"
+    assert lean.generate(prompts) == plain.generate(prompts)
+    assert lean.batch == 0 and not hasattr(lean, "cache") and lean.last_shape[0] == 3  # freed, shape noted
+    assert lean.generate(prompts[:1]) == plain.generate(prompts[:1])  # allocated again, at the new batch
 
 
 def test_sampling_settings():

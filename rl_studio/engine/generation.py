@@ -95,6 +95,7 @@ class GenerationPlan:
 
     name: str
     writer: Any = None
+    memory: str = "lean"
     generation_batch: int | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -192,14 +193,16 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
                     dict(trainer.generation_kwargs), list(trainer.eos_token_ids), tok.pad_token_id
                 )
                 model = trainer.accelerator.unwrap_model(trainer.model_wrapped)
-                dec = StaticDecoder(model, sampling)
+                fast_mem = plan.memory == "fast"
+                dec = StaticDecoder(model, sampling, merge_lora=fast_mem, keep=fast_mem)
                 state["decoder"] = dec
             t0 = time.perf_counter()
             first = dec.captures
             out = dec.generate(list(prompt_ids))
-            if dec.calls == 1 or dec.captures != first:
+            batch, cache_len = dec.last_shape
+            if dec.calls == 1 or (dec.keep and dec.captures != first):
                 plan.status(
-                    f"static-cache generation: batch {dec.batch}, cache {dec.cache_len} tokens, "
+                    f"static-cache generation: batch {batch}, cache {cache_len} tokens, "
                     f"CUDA graph {'captured' if dec.use_graphs else 'off (eager)'} "
                     f"({time.perf_counter() - t0:.1f}s for the first generation)"
                 )
@@ -208,7 +211,15 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
                     f"static-cache generation: LoRA merged into generation weights for {len(dec.merged)} layers"
                     if dec.merged else "static-cache generation: LoRA applied unmerged (PEFT forward)"
                 )
-            plan.stats.update(calls=dec.calls, captures=dec.captures, batch=dec.batch, cache_len=dec.cache_len)
+                plan.status(
+                    "static-cache generation: cache and graph kept between generations (generation_memory = fast)"
+                    if dec.keep else
+                    "static-cache generation: cache and graph freed after each generation (generation_memory = lean)"
+                )
+            plan.stats.update(
+                calls=dec.calls, captures=dec.captures, capture_s=round(dec.capture_s, 3), batch=batch,
+                cache_len=cache_len,
+            )
             return out, None
         except Unsupported as e:
             fallback(str(e))
@@ -234,7 +245,7 @@ def apply_generation_path(cfg, loaded: Any, args: Any, writer: Any) -> Generatio
         engine=loaded.engine,
         fast_inference=cfg.model.fast_inference,
     )
-    plan = GenerationPlan(path, writer)
+    plan = GenerationPlan(path, writer, memory=cfg.model.generation_memory)
     for note in notes:
         plan.warn(note)
     if path == "vllm":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,9 +117,19 @@ def load_trl(cfg, model_path: str) -> Loaded:
 
 
 def load_unsloth(cfg, model_path: str) -> Loaded:
+    notes: list[str] = []
+    fast = bool(cfg.model.fast_inference)
+    if fast:
+        from rl_studio.engine.generation import vllm_usable
+
+        reason = vllm_usable()
+        if reason:
+            fast = False
+            notes.append(f"fast_inference needs vLLM ({reason}); Unsloth generates without it")
+        elif cfg.model.vllm_standby:
+            os.environ.setdefault("UNSLOTH_VLLM_STANDBY", "1")  # read when unsloth is imported
     from unsloth import FastLanguageModel  # must come before trl so Unsloth patches it
 
-    notes: list[str] = []
     dtype = pick_dtype(cfg.model.dtype)
     import torch
 
@@ -128,7 +139,7 @@ def load_unsloth(cfg, model_path: str) -> Loaded:
         "load_in_4bit": cfg.model.load_in_4bit,
         "dtype": getattr(torch, dtype),
     }
-    if cfg.model.fast_inference:
+    if fast:
         kw.update(
             fast_inference=True,
             max_lora_rank=cfg.lora.r,

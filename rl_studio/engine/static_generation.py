@@ -15,15 +15,23 @@ This module does the decode loop itself:
   model's forward (LoRA layers included), sampling (temperature / top-k / top-p / min-p through
   the Gumbel-max trick, so no host sync), EOS bookkeeping and the in-place advance of positions,
   mask and cache;
-- LoRA is merged for generation only: each adapted 16-bit Linear gets a generation weight buffer
-  W + scale * B @ A (computed in float32, refreshed in place before every generation), so a decode
-  step launches one GEMM per projection instead of PEFT's seven kernels. The training weights are
-  never touched (merging into bf16 weights and unmerging would drift them). Skipped for 4-bit or
-  other non-plain base layers, DoRA and other variants, or when the buffers would not fit.
+- two memory modes (`model.generation_memory`):
+  - lean (the default): the cache, the graph and its pool live only while generating and are freed
+    before training resumes, so generation memory never stacks on the training step's; the graph is
+    captured again at each generation (a fraction of a second). LoRA runs unmerged (PEFT's forward,
+    inside the graph).
+  - fast: everything is kept between generations, and LoRA is merged for generation only: each
+    adapted 16-bit Linear gets a generation weight buffer W + scale * B @ A (computed in float32,
+    refreshed in place before every generation), so a decode step launches one GEMM per projection
+    instead of PEFT's seven kernels. The training weights are never touched (merging into bf16
+    weights and unmerging would drift them). Skipped for 4-bit or other non-plain base layers, DoRA
+    and other variants, or when the buffers would not fit.
 - the graph reads the weights where they live. LoRA updates from the optimizer are in place (and
-  the merged buffers are refreshed in place), so the graph stays valid across training steps; the
-  parameters' addresses are checked before each generation and the graph is captured again if any
-  moved.
+  the merged buffers are refreshed in place), so a kept graph stays valid across training steps;
+  the parameters' addresses are checked before each generation and the graph is captured again if
+  any moved.
+- sampling works in place on one float32 copy of the logits plus one noise buffer, so a large
+  generation batch costs its KV cache and two vocabulary-sized rows per sequence.
 
 On the CPU (tests) the same step runs eagerly, so its output can be checked against
 `model.generate`.
@@ -125,8 +133,8 @@ def pick_generation_batch(
 ) -> int:
     """steps_per_generation for the largest generation batch that fits a quarter of free memory.
 
-    Memory per sequence: its KV cache plus the float32 logits, noise and sampling buffers (about
-    four vocabulary-sized rows). The batch is a multiple of per_step (TRL's global train batch)
+    Memory per sequence: its KV cache plus the float32 logits and noise rows and the prefill's
+    transient (counted as four vocabulary-sized rows). The batch is a multiple of per_step (TRL's global train batch)
     and of num_generations; capped at `cap` sequences, beyond which decoding stops being
     launch-bound and the batch only goes more off-policy.
     """
@@ -154,6 +162,7 @@ class StaticDecoder:
         use_graphs: bool | None = None,
         bucket: int = 32,
         merge_lora: bool | None = None,
+        keep: bool = True,
     ):
         import torch
 
@@ -169,7 +178,10 @@ class StaticDecoder:
         self.graph_pool = None
         self._ptrs: tuple[int, ...] | None = None
         self.captures = 0
+        self.capture_s = 0.0
+        self.last_shape = (0, 0)
         self.calls = 0
+        self.keep = keep  # False: free the cache and graph after each generation (lean memory)
         attn = getattr(self.model.config, "_attn_implementation", "sdpa")
         self.bool_mask = attn not in ("eager",)
         self.dtype = next(p.dtype for p in self.model.parameters() if p.is_floating_point())
@@ -240,6 +252,7 @@ class StaticDecoder:
         self.free()
         dev = self.device
         self.batch, self.cache_len = batch, cache_len
+        self.last_shape = (batch, cache_len)  # kept after a lean free(), for reports
         self.cache = StaticCache(config=self.model.config, max_cache_len=cache_len)
         n = self.s.max_new_tokens
         self.tok = torch.zeros(batch, 1, dtype=torch.long, device=dev)
@@ -273,32 +286,36 @@ class StaticDecoder:
 
     # ---- sampling (graph-safe: no host sync) ------------------------------------------------
     def _sample(self, logits, step):
+        """Next tokens; works in place on one float32 copy of the logits and one noise buffer."""
         torch = self.torch
         s = self.s
         logits = logits.float()
         if s.min_new_tokens > 0 and s.eos_ids:
             block = (step < s.min_new_tokens).view(1, 1)
             cols = logits.index_select(1, self.eos)
-            logits = logits.index_copy(1, self.eos, torch.where(block, self.neg_inf, cols))
+            logits.index_copy_(1, self.eos, torch.where(block, self.neg_inf, cols))
         if s.greedy:
             return logits.argmax(dim=-1)
         if s.temperature != 1.0:
-            logits = logits / s.temperature
+            logits.div_(s.temperature)
         if s.top_k and s.top_k > 0 and s.top_k < logits.size(-1):
             kth = torch.topk(logits, s.top_k, dim=-1).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, -math.inf)
+            logits.masked_fill_(logits < kth, -math.inf)
         if s.min_p and s.min_p > 0:
             probs = logits.softmax(-1)
             thresh = probs.max(dim=-1, keepdim=True).values * s.min_p
-            logits = logits.masked_fill(probs < thresh, -math.inf)
+            logits.masked_fill_(probs < thresh, -math.inf)
+            del probs
         if s.top_p < 1.0:
             sorted_logits, idx = torch.sort(logits, dim=-1, descending=True)
             cum = sorted_logits.softmax(-1).cumsum(-1)
             drop = (cum - sorted_logits.softmax(-1)) > s.top_p
             sorted_logits = sorted_logits.masked_fill(drop, -math.inf)
             logits = torch.full_like(logits, -math.inf).scatter(1, idx, sorted_logits)
-        u = torch.rand_like(logits).clamp_(1e-10, 1.0 - 1e-7)
-        return (logits - torch.log(-torch.log(u))).argmax(dim=-1)
+        # Gumbel-max: argmax(logits - log(-log(u))) samples from softmax(logits) without a host sync
+        g = torch.rand_like(logits).clamp_(1e-10, 1.0 - 1e-7)
+        g.log_().neg_().log_()
+        return logits.sub_(g).argmax(dim=-1)
 
     # ---- one decode step: everything in place ---------------------------------------------
     def _decode_step(self) -> None:
@@ -324,6 +341,10 @@ class StaticDecoder:
 
     def _capture(self) -> None:
         torch = self.torch
+        import time
+
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -336,6 +357,8 @@ class StaticDecoder:
         self.graph = g
         self._ptrs = self._param_ptrs()
         self.captures += 1
+        torch.cuda.synchronize()
+        self.capture_s += time.perf_counter() - t0
 
     # ---- prefill ----------------------------------------------------------------------------
     def _prefill(self, prompts: list[list[int]]) -> int:
@@ -419,6 +442,8 @@ class StaticDecoder:
             self._unpatch()
             if was_training:
                 self.model.train()
+            if not self.keep:
+                self.free()
         self.calls += 1
         eos = set(self.s.eos_ids)
         result = []
