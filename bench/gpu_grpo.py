@@ -41,14 +41,19 @@ THROUGHPUT_PATHS: dict[str, tuple[dict, dict, str]] = {
         "static path with generation_memory = fast (graphs kept, LoRA merged), auto generation batch",
     ),
     "static_b64": (
-        {"engine": "trl", "generation": "static"},
+        {"engine": "trl", "generation": "static", "generation_memory": "lean"},
         {"steps_per_generation": 8},
         "static path (lean) at a generation batch of 64",
     ),
+    "static_lean": (
+        {"engine": "trl", "generation": "static", "generation_memory": "lean"},
+        {},
+        "static path with generation_memory = lean (freed after each generation, LoRA unmerged), auto batch",
+    ),
     "static_b8": (
-        {"engine": "trl", "generation": "static"},
+        {"engine": "trl", "generation": "static", "generation_memory": "lean"},
         {"steps_per_generation": 1},
-        "static cache + CUDA graphs at TRL's default generation batch",
+        "static cache + CUDA graphs (lean) at TRL's default generation batch",
     ),
     "trl_default": ({"engine": "trl", "generation": "trl"}, {}, "plain TRL 1.15 defaults"),
     "trl_static_kwarg": (
@@ -438,6 +443,10 @@ def workload_throughput(
             data["grpo"]["max_steps"] = 2 * k  # two whole generation cycles: the second is timed
             note += f" (steps_per_generation {k})"
         env = {"RL_STUDIO_STATIC_ON_CPU": "1"} if tiny else {}
+        if name.startswith("vllm"):  # vLLM's SamplingParams spells it min_tokens
+            data["grpo"]["generation_kwargs"] = {"min_tokens": data["grpo"]["max_completion_length"]}
+        if name.endswith("standby"):
+            env.update(UNSLOTH_VLLM_STANDBY="1", PYTORCH_ALLOC_CONF="", PYTORCH_CUDA_ALLOC_CONF="")
         if tiny and name.startswith("unsloth"):
             out["paths"][name] = {"ran": False, "reason": "unsloth needs an NVIDIA GPU"}
             continue

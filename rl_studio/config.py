@@ -53,10 +53,11 @@ class ModelSection:
         "continuous (transformers continuous batching). auto picks the fastest that works here.",
     )
     generation_memory: str = _f(
-        "lean",
+        "auto",
         "Static path only. lean: the KV cache and CUDA graph exist only while generating (captured again each "
         "time, LoRA unmerged), so generation memory never adds to the training step's. fast: keep them between "
-        "generations and merge LoRA into generation-only weights: a little faster, more memory.",
+        "generations and merge LoRA into generation-only weights: faster, more memory. auto: fast while the "
+        "merged weights take at most an eighth of free GPU memory, else lean.",
     )
     dtype: str = _f("auto", "auto | bfloat16 | float16 | float32. auto: bf16 on GPUs that support it, fp32 on CPU.")
 
@@ -262,8 +263,10 @@ def check(cfg: RunConfig) -> None:
         raise StudioError(
             f"model.generation must be one of {', '.join(GENERATION_PATHS)}, got {m.generation!r}", where="config"
         )
-    if m.generation_memory not in ("lean", "fast"):
-        raise StudioError(f"model.generation_memory must be lean or fast, got {m.generation_memory!r}", where="config")
+    if m.generation_memory not in ("auto", "lean", "fast"):
+        raise StudioError(
+            f"model.generation_memory must be auto, lean or fast, got {m.generation_memory!r}", where="config"
+        )
     if not 0.05 <= m.gpu_memory_utilization <= 0.99:
         raise StudioError("model.gpu_memory_utilization must be between 0.05 and 0.99", where="config")
     if m.max_seq_length < 16:

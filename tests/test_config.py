@@ -92,6 +92,7 @@ def test_set_overrides(tmp_path: Path):
     [
         (("[lora]", "[lora]\nrank = 4"), "unknown key lora.rank"),
         (('engine = "auto"', 'engine = "fast"'), "model.engine must be one of"),
+        (('engine = "auto"', 'engine = "auto"\ngeneration_memory = "small"'), "generation_memory must be auto, lean or fast"),
         (("r = 16", 'r = "sixteen"'), "lora.r must be an integer"),
         (("[run]", "[runn]\nx = 1\n[run]"), "unknown table [runn]"),
         (('name = "correctness"', 'name = "correctness"\npath = "x.py:f"'), "exactly one of"),

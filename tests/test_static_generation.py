@@ -10,8 +10,14 @@ import pytest
 import torch
 from conftest import ENV, cli, write_config
 
-from rl_studio.engine.generation import auto_engine, choose_path
-from rl_studio.engine.static_generation import Sampling, StaticDecoder, Unsupported
+from rl_studio.engine.generation import auto_engine, choose_path, vllm_generation_kwargs
+from rl_studio.engine.static_generation import (
+    Sampling,
+    StaticDecoder,
+    Unsupported,
+    lora_merge_targets,
+    memory_mode,
+)
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -81,6 +87,22 @@ def test_lora_merged_for_generation_only(tiny_model):
     assert lean.generate(prompts[:1]) == plain.generate(prompts[:1])  # allocated again, at the new batch
 
 
+def test_memory_mode_and_vllm_kwargs(tiny_model):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model), LoraConfig(r=8, target_modules=TARGETS))
+    found, need = lora_merge_targets(model)
+    weights = sum(m.get_base_layer().weight.numel() * 4 for m, *_ in found)
+    assert len(found) == 2 * len(TARGETS) and need == weights
+    assert memory_mode(model, "auto", free_bytes=need * 8) == "fast"  # merged weights <= 1/8 of free memory
+    assert memory_mode(model, "auto", free_bytes=need * 8 - 1) == "lean"
+    assert memory_mode(model, "lean", free_bytes=1 << 40) == "lean" and memory_mode(model, "fast", 0) == "fast"
+    assert vllm_generation_kwargs({"min_new_tokens": 5, "top_k": 3}) == {"min_tokens": 5, "top_k": 3}
+    assert vllm_generation_kwargs(None) is None and vllm_generation_kwargs({"top_p": 0.9}) == {"top_p": 0.9}
+    assert Sampling.from_generation_kwargs({"max_new_tokens": 4, "min_tokens": 4}, [3], 0).min_new_tokens == 4
+
+
 def test_sampling_settings():
     kw = {"max_new_tokens": 5, "do_sample": True, "temperature": 0.7, "top_k": 10, "top_p": 0.9, "min_new_tokens": 5,
           "eos_token_id": [3, 4], "pad_token_id": 0, "repetition_penalty": 1.0, "cache_implementation": None}
@@ -129,6 +151,7 @@ def test_train_with_static_generation(tmp_path, tiny_model):
     messages = [e.get("message", "") for e in events if e["type"] == "status"]
     assert any("generation path: static" in m for m in messages)
     assert any(m.startswith("static-cache generation: batch") for m in messages)
+    assert any("generation_memory = fast (auto)" in m for m in messages)  # a tiny model's merge is cheap
     assert not [e for e in events if e["type"] == "warning" and e.get("where") == "generation"]
     assert len([e for e in events if e["type"] == "step"]) == 3
 

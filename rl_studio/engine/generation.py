@@ -95,7 +95,7 @@ class GenerationPlan:
 
     name: str
     writer: Any = None
-    memory: str = "lean"
+    memory: str = "auto"
     generation_batch: int | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -153,7 +153,7 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
     Any failure (unsupported settings, a model whose forward cannot be captured, out of memory)
     falls back to TRL's own generate for the rest of the run, with one warning event.
     """
-    from rl_studio.engine.static_generation import Sampling, StaticDecoder, Unsupported
+    from rl_studio.engine.static_generation import Sampling, StaticDecoder, Unsupported, memory_mode
 
     original = getattr(trainer, "_generate_single_turn", None)
     if original is None:
@@ -193,8 +193,8 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
                     dict(trainer.generation_kwargs), list(trainer.eos_token_ids), tok.pad_token_id
                 )
                 model = trainer.accelerator.unwrap_model(trainer.model_wrapped)
-                fast_mem = plan.memory == "fast"
-                dec = StaticDecoder(model, sampling, merge_lora=fast_mem, keep=fast_mem)
+                mode = memory_mode(model, plan.memory, _free_bytes())
+                dec = StaticDecoder(model, sampling, merge_lora=mode == "fast", keep=mode == "fast")
                 state["decoder"] = dec
             t0 = time.perf_counter()
             first = dec.captures
@@ -211,11 +211,9 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
                     f"static-cache generation: LoRA merged into generation weights for {len(dec.merged)} layers"
                     if dec.merged else "static-cache generation: LoRA applied unmerged (PEFT forward)"
                 )
-                plan.status(
-                    "static-cache generation: cache and graph kept between generations (generation_memory = fast)"
-                    if dec.keep else
-                    "static-cache generation: cache and graph freed after each generation (generation_memory = lean)"
-                )
+                how = "kept between generations" if dec.keep else "freed after each generation"
+                chosen = f"{'fast' if dec.keep else 'lean'}{' (auto)' if plan.memory == 'auto' else ''}"
+                plan.status(f"static-cache generation: cache and graph {how} (generation_memory = {chosen})")
             plan.stats.update(
                 calls=dec.calls, captures=dec.captures, capture_s=round(dec.capture_s, 3), batch=batch,
                 cache_len=cache_len,
@@ -229,6 +227,15 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
         return original(prompt_ids, images, multimodal_fields, *args, **kwargs)
 
     trainer._generate_single_turn = fast
+
+
+def vllm_generation_kwargs(kw: dict | None) -> dict | None:
+    """generation_kwargs as vLLM's SamplingParams takes them (it spells min_new_tokens min_tokens)."""
+    if not kw or "min_new_tokens" not in kw:
+        return kw
+    out = dict(kw)
+    out["min_tokens"] = out.pop("min_new_tokens")
+    return out
 
 
 def apply_generation_path(cfg, loaded: Any, args: Any, writer: Any) -> GenerationPlan:
@@ -249,6 +256,7 @@ def apply_generation_path(cfg, loaded: Any, args: Any, writer: Any) -> Generatio
     for note in notes:
         plan.warn(note)
     if path == "vllm":
+        args.generation_kwargs = vllm_generation_kwargs(args.generation_kwargs)
         if loaded.engine == "unsloth":
             pass  # FastLanguageModel(fast_inference=True) already built the colocated vLLM engine
         else:

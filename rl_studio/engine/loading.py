@@ -116,6 +116,13 @@ def load_trl(cfg, model_path: str) -> Loaded:
     return Loaded(model, tokenizer, "trl", device_name(), peft_config, dtype, notes)
 
 
+def unsloth_env(cfg) -> None:
+    """Environment Unsloth reads when it is imported: vLLM standby mode (which also makes Unsloth
+    leave PyTorch's expandable segments off, as standby's allocator needs)."""
+    if cfg.model.fast_inference and cfg.model.vllm_standby:
+        os.environ.setdefault("UNSLOTH_VLLM_STANDBY", "1")
+
+
 def load_unsloth(cfg, model_path: str) -> Loaded:
     notes: list[str] = []
     fast = bool(cfg.model.fast_inference)
@@ -126,8 +133,7 @@ def load_unsloth(cfg, model_path: str) -> Loaded:
         if reason:
             fast = False
             notes.append(f"fast_inference needs vLLM ({reason}); Unsloth generates without it")
-        elif cfg.model.vllm_standby:
-            os.environ.setdefault("UNSLOTH_VLLM_STANDBY", "1")  # read when unsloth is imported
+    unsloth_env(cfg)
     from unsloth import FastLanguageModel  # must come before trl so Unsloth patches it
 
     dtype = pick_dtype(cfg.model.dtype)

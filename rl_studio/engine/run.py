@@ -147,10 +147,11 @@ def run_engine(run_dir: Path, *, resume: bool = False) -> int:
 def build_trainer(cfg, run_dir: Path, writer: EventWriter, say, *, resume: bool, attempt: int = 1):
     """Prepare, load and wire a GRPOTrainer with the studio callback and capturing reward wrappers."""
     from rl_studio.engine.callback import StudioCallback
-    from rl_studio.engine.loading import device_name, load, pick_engine
+    from rl_studio.engine.loading import device_name, load, pick_engine, unsloth_env
     from rl_studio.rewards.capture import SampleCapture
 
     if pick_engine(cfg.model.engine, cfg.model) == "unsloth":
+        unsloth_env(cfg)
         import unsloth  # noqa: F401 - Unsloth must be imported before trl and transformers to patch them
     prep = prepare(cfg, run_dir, status=say)
     from transformers.utils import logging as hf_logging

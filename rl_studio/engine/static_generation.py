@@ -15,8 +15,9 @@ This module does the decode loop itself:
   model's forward (LoRA layers included), sampling (temperature / top-k / top-p / min-p through
   the Gumbel-max trick, so no host sync), EOS bookkeeping and the in-place advance of positions,
   mask and cache;
-- two memory modes (`model.generation_memory`):
-  - lean (the default): the cache, the graph and its pool live only while generating and are freed
+- two memory modes (`model.generation_memory`; auto picks fast while the merged LoRA weights
+  take at most an eighth of free memory, else lean):
+  - lean: the cache, the graph and its pool live only while generating and are freed
     before training resumes, so generation memory never stacks on the training step's; the graph is
     captured again at each generation (a fraction of a second). LoRA runs unmerged (PEFT's forward,
     inside the graph).
@@ -46,6 +47,7 @@ from typing import Any
 SUPPORTED_GEN_KWARGS = {
     "max_new_tokens",
     "min_new_tokens",
+    "min_tokens",
     "do_sample",
     "pad_token_id",
     "bos_token_id",
@@ -96,7 +98,7 @@ class Sampling:
             top_k=int(kw.get("top_k") or 0),
             top_p=float(kw.get("top_p") if kw.get("top_p") is not None else 1.0),
             min_p=float(kw.get("min_p") or 0.0),
-            min_new_tokens=int(kw.get("min_new_tokens") or 0),
+            min_new_tokens=int(kw.get("min_new_tokens") or kw.get("min_tokens") or 0),
             greedy=kw.get("do_sample") is False,
         )
 
@@ -151,6 +153,44 @@ def pick_generation_batch(
     return best
 
 
+def lora_merge_targets(model: Any) -> tuple[list[tuple[Any, Any, Any, Any, float]], int]:
+    """PEFT LoRA Linears whose adapter can be merged into a generation-only weight buffer, and the
+    bytes those buffers would take: (module, base layer, A, B, scale) for plain 16/32-bit bases with
+    one active, non-DoRA adapter."""
+    import torch
+
+    try:
+        from peft.tuners.lora.layer import Linear as LoraLinear
+    except Exception:  # noqa: BLE001
+        return [], 0
+    found = []
+    for m in inner_model(model).modules():
+        if not isinstance(m, LoraLinear) or getattr(m, "merged", False) or getattr(m, "fan_in_fan_out", False):
+            continue
+        base = m.get_base_layer()
+        if type(base) is not torch.nn.Linear or not base.weight.is_floating_point():
+            continue
+        active = [a for a in m.active_adapters if a in m.lora_A]
+        if len(active) != 1 or active[0] in getattr(m, "lora_variant", {}):
+            continue
+        a = active[0]
+        if getattr(m, "use_dora", {}).get(a, False):
+            continue
+        found.append((m, base, m.lora_A[a].weight, m.lora_B[a].weight, float(m.scaling[a])))
+    return found, sum(b.weight.numel() * b.weight.element_size() for _, b, *_ in found)
+
+
+def memory_mode(model: Any, requested: str, free_bytes: int) -> str:
+    """lean or fast for `model.generation_memory`; auto is fast while the merged LoRA weights would
+    take at most an eighth of the free memory (small models, where the launch-bound decode gains
+    most from merging), else lean (large models, where those buffers and a kept cache would crowd
+    out training)."""
+    if requested in ("lean", "fast"):
+        return requested
+    _found, need = lora_merge_targets(model)
+    return "fast" if need <= free_bytes // 8 else "lean"
+
+
 class StaticDecoder:
     """Static-cache decoding for one causal LM; one CUDA graph per (batch, cache length)."""
 
@@ -176,6 +216,7 @@ class StaticDecoder:
         self.cache_len = 0
         self.graph = None
         self.graph_pool = None
+        self._side = None
         self._ptrs: tuple[int, ...] | None = None
         self.captures = 0
         self.capture_s = 0.0
@@ -193,27 +234,9 @@ class StaticDecoder:
     # ---- LoRA merged into generation-only weight buffers ------------------------------------
     def _setup_merge(self) -> None:
         torch = self.torch
-        try:
-            from peft.tuners.lora.layer import Linear as LoraLinear
-        except Exception:  # noqa: BLE001
-            return
-        found = []
-        for m in self.model.modules():
-            if not isinstance(m, LoraLinear) or getattr(m, "merged", False) or getattr(m, "fan_in_fan_out", False):
-                continue
-            base = m.get_base_layer()
-            if type(base) is not torch.nn.Linear or not base.weight.is_floating_point():
-                continue
-            active = [a for a in m.active_adapters if a in m.lora_A]
-            if len(active) != 1 or active[0] in getattr(m, "lora_variant", {}):
-                continue
-            a = active[0]
-            if getattr(m, "use_dora", {}).get(a, False):
-                continue
-            found.append((m, base, m.lora_A[a].weight, m.lora_B[a].weight, float(m.scaling[a])))
+        found, need = lora_merge_targets(self.model)
         if not found:
             return
-        need = sum(b.weight.numel() * b.weight.element_size() for _, b, *_ in found)
         if self.device.type == "cuda":
             free, _ = torch.cuda.mem_get_info(self.device)
             if need > free // 4:
@@ -345,7 +368,11 @@ class StaticDecoder:
 
         torch.cuda.synchronize()
         t0 = time.perf_counter()
-        side = torch.cuda.Stream()
+        if self._side is None:
+            # one warm-up stream for every capture: cuBLAS keeps a workspace per stream it has run on,
+            # so a new stream per capture (lean mode captures at each generation) would leak one each
+            self._side = torch.cuda.Stream()
+        side = self._side
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             self._decode_step()  # warm-up on a side stream; a real step of this generation
