@@ -88,6 +88,11 @@ THROUGHPUT_PATHS: dict[str, tuple[dict, dict, str]] = {
         {},
         "Unsloth fast_inference=True (colocated vLLM sharing weights with training)",
     ),
+    "vllm_unsloth_b128": (
+        {"engine": "unsloth", "generation": "vllm", "fast_inference": True},
+        {"steps_per_generation": 16},
+        "Unsloth fast_inference=True at the default path's generation batch (128)",
+    ),
     "vllm_unsloth_standby": (
         {"engine": "unsloth", "generation": "vllm", "fast_inference": True, "vllm_standby": True},
         {},
@@ -98,8 +103,8 @@ for _name, (_model, _grpo, _note) in THROUGHPUT_PATHS.items():
     if _name.startswith("vllm"):
         _model.setdefault("gpu_memory_utilization", 0.5)
 NOT_RUNNABLE = {
-    "vllm": "vllm is not installed on the GPU host and cannot be carried: vllm 0.25.1 is ~250 MB of wheels plus "
-    "dependencies against a 64 MiB per-call limit and no network there (../shared/offline-gpu/VLLM.md)",
+    "vllm": "vllm is not installed here; on the offline GPU host carry it with bench/vllm_ferry.sh (vllm 0.25.1 and "
+    "43 dependency wheels, 311 MiB in 6 parts over 6 back-to-back calls)",
 }
 
 QWEN05 = dict(
@@ -403,6 +408,7 @@ def steps_for(path: str, tiny: bool) -> int:
         "trl_continuous": 16,
         "static_b8": 6,
         "static_b64": 24,
+        "vllm_unsloth_b128": 32,
     }.get(path, 12 if path.startswith("vllm") else 40)
 
 
