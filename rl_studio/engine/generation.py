@@ -107,9 +107,9 @@ class GenerationPlan:
         if self.writer is not None:
             self.writer.emit("warning", message=message, where="generation")
 
-    def status(self, message: str) -> None:
+    def status(self, message: str, phase: str = "compiling") -> None:
         if self.writer is not None:
-            self.writer.emit("status", phase="compiling", message=message, progress=None)
+            self.writer.emit("status", phase=phase, message=message, progress=None)
 
 
 def _free_bytes() -> int:
@@ -201,19 +201,21 @@ def attach_static(trainer: Any, plan: GenerationPlan) -> None:
             out = dec.generate(list(prompt_ids))
             batch, cache_len = dec.last_shape
             if dec.calls == 1 or (dec.keep and dec.captures != first):
+                graph = "CUDA graph captured" if dec.use_graphs else "eager (no CUDA graph)"
                 plan.status(
-                    f"static-cache generation: batch {batch}, cache {cache_len} tokens, "
-                    f"CUDA graph {'captured' if dec.use_graphs else 'off (eager)'} "
-                    f"({time.perf_counter() - t0:.1f}s for the first generation)"
+                    f"static-cache generation: batch {batch}, cache {cache_len} tokens, {graph}, "
+                    f"{time.perf_counter() - t0:.1f}s",
+                    phase="generating",
                 )
             if dec.calls == 1:
+                lora = f"LoRA merged ({len(dec.merged)} layers)" if dec.merged else "LoRA unmerged"
+                held = "cache kept" if dec.keep else "cache freed after each generation"
+                auto = " (auto)" if plan.memory == "auto" else ""
                 plan.status(
-                    f"static-cache generation: LoRA merged into generation weights for {len(dec.merged)} layers"
-                    if dec.merged else "static-cache generation: LoRA applied unmerged (PEFT forward)"
+                    f"static-cache generation: generation_memory = {'fast' if dec.keep else 'lean'}{auto}: "
+                    f"{lora}, {held}",
+                    phase="generating",
                 )
-                how = "kept between generations" if dec.keep else "freed after each generation"
-                chosen = f"{'fast' if dec.keep else 'lean'}{' (auto)' if plan.memory == 'auto' else ''}"
-                plan.status(f"static-cache generation: cache and graph {how} (generation_memory = {chosen})")
             plan.stats.update(
                 calls=dec.calls, captures=dec.captures, capture_s=round(dec.capture_s, 3), batch=batch,
                 cache_len=cache_len,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from pathlib import Path
 
 from textual import work
@@ -25,6 +26,7 @@ from rl_studio.screens.run_model import RunModel
 STARTUP_GRACE_S = 60.0  # a run just started counts as alive this long before its pid file shows
 PLOT_EVERY_S = 1.0  # plots redraw at most once a second however fast events come
 BACKLOG_PLOT_EVERY_S = 3.0  # while a long history loads, plots fill in more rarely so it loads sooner
+LOG_LINES = 10_000  # the log keeps this many lines
 
 
 class DashboardScreen(Screen):
@@ -54,6 +56,8 @@ class DashboardScreen(Screen):
         self.plotted_at = 0.0
         self.plot_timer = None
         self.logged = 0
+        self.log_texts: deque[str] = deque(maxlen=LOG_LINES)  # what the log holds, to wrap again on resize
+        self.log_width = 0
         self.t0: float | None = None
         self.health = ""
         self.health_kinds: tuple[str, ...] = ()
@@ -86,7 +90,7 @@ class DashboardScreen(Screen):
             await placeholder.remove()
         await self.query_one("#plots", TabPane).mount(grid)
         await self.query_one("#samples", TabPane).mount(SamplesPane(self.model, id="samples-pane"))
-        log = RichLog(id="dash-log", wrap=True, markup=False, highlight=False, max_lines=10_000)
+        log = RichLog(id="dash-log", wrap=True, markup=False, highlight=False, max_lines=LOG_LINES)
         await self.query_one("#log", TabPane).mount(log)
         self.panes_ready = True
         if self.follow_events:
@@ -147,7 +151,7 @@ class DashboardScreen(Screen):
             said = " | ".join(str(f) for f in findings if f.level != "ok") or "no warning signs"
             last = self.model.history.last_step or {}
             when = f"+{duration(float(last.get('time', self.t0 or 0.0)) - (self.t0 or 0.0))}" if last else ""
-            self.query_one(RichLog).write(f"{when:>8} HEALTH {said}")
+            self.write_log(f"{when:>8} HEALTH {said}")
 
     def update_log(self) -> None:
         if not self.panes_ready:
@@ -158,9 +162,28 @@ class DashboardScreen(Screen):
         if entries:
             if self.t0 is None:  # times count from the first thing the run logged
                 self.t0 = float(entries[0].get("time", 0.0))
-            log = self.query_one(RichLog)
             for e in entries:
-                log.write(log_line(e, self.t0))
+                self.write_log(log_line(e, self.t0))
+
+    def write_log(self, text: str) -> None:
+        self.log_texts.append(text)
+        log = self.query_one(RichLog)
+        # RichLog measures a line against the console's width, not its own: give it its own
+        log.write(text, width=log.scrollable_content_region.width or None)
+
+    def rewrap_log(self) -> None:
+        """A RichLog wraps lines when they are written (at a guessed width while its tab is hidden):
+        once it is shown or resized, write them again at its width."""
+        if self.query_one(TabbedContent).active != "log":
+            return
+        log = self.query_one(RichLog)
+        width = log.scrollable_content_region.width
+        if not width or width == self.log_width or not self.log_texts:
+            return
+        self.log_width = width
+        log.clear()
+        for text in self.log_texts:
+            log.write(text, width=width)
 
     def draw_plots(self) -> None:
         """Start the plot worker for the plots whose data, size or smoothing changed."""
@@ -193,12 +216,15 @@ class DashboardScreen(Screen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "plots":
             self.call_after_refresh(self.draw_plots)
+        elif event.pane.id == "log":
+            self.call_after_refresh(self.rewrap_log)
         elif event.pane.id == "samples" and self.panes_ready:
             self.query_one("#samples-table").focus()
             self.call_after_refresh(self.query_one("#samples-pane").update_view, True)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_plots)
+        self.call_after_refresh(self.rewrap_log)
 
     def on_samples_pane_open(self, message) -> None:
         from rl_studio.screens.sample_screen import SampleScreen

@@ -309,3 +309,30 @@ async def test_sample_screen_pages_both_ways_and_wraps(recorded_run):
         await pilot.press("n", "n")
         assert app.screen.index == 1
         assert "sample 2 of 8" in str(app.screen.query_one("#sample-title", Static).render())
+
+
+async def test_log_wraps_again_after_a_resize(tmp_path):
+    run_dir = tmp_path / "wrap"
+    write_run(run_dir, steps=2, max_steps=10, finished=False, samples_every=0)
+    w = Clock(run_dir / "events.jsonl", t0=2e9)
+    long = "static-cache generation: " + " ".join(f"word{i}" for i in range(30)) + " END"
+    w.emit("status", phase="generating", message=long, progress=None)
+    w.close()
+    app = app_on(lambda: DashboardScreen(run_dir))
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: dash.model.loaded)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: any("END" in s.text for s in dash.query_one(RichLog).lines))
+
+        def held() -> tuple[int, str]:
+            lines = [s.text.rstrip() for s in dash.query_one(RichLog).lines]
+            start = next(i for i, t in enumerate(lines) if "static-cache" in t)
+            end = next(i for i, t in enumerate(lines) if t.endswith("END"))
+            return max(len(t) for t in lines), " ".join(t.strip() for t in lines[start : end + 1])
+
+        wide, text = held()
+        assert wide > 80 and text.endswith(long)
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: held()[0] <= 80)
+        assert held()[1].endswith(long)  # the whole message, wrapped at the new width, nothing cut or orphaned
