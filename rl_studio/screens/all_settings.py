@@ -16,6 +16,7 @@ from rl_studio.config import RunConfig
 from rl_studio.errors import StudioError
 from rl_studio.screens.cells import cells
 from rl_studio.screens.dialogs import TextPrompt
+from rl_studio.screens.thread_calls import ui_call
 
 
 def parse_value(raw: str) -> Any:
@@ -63,9 +64,10 @@ class AllSettingsScreen(Screen[None]):
         try:
             fields = self.app.services.grpo_fields()
         except (StudioError, ImportError) as e:
-            self.app.call_from_thread(self.query_one("#settings-help", Static).update, f"✗ {e}")
+            msg = f"✗ {e}"
+            ui_call(self, lambda: self.query_one("#settings-help", Static).update(msg))
             return
-        self.app.call_from_thread(self.show_fields, fields)
+        ui_call(self, lambda: self.show_fields(fields))
 
     def show_fields(self, fields: list[dict[str, Any]]) -> None:
         self.all_fields = fields

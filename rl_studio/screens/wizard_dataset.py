@@ -10,6 +10,7 @@ from textual.widgets import Input, Select, Static, TextArea
 
 from rl_studio.config import DatasetSection, field_help
 from rl_studio.errors import StudioError
+from rl_studio.screens.thread_calls import ui_call
 from rl_studio.screens.wizard_fields import DatasetSource, Field, field_of, integer, required
 from rl_studio.screens.wizard_step import StepScreen
 
@@ -101,9 +102,10 @@ class DatasetStep(StepScreen):
         try:
             result = self.app.services.preview_dataset(cfg, n=3)
         except (StudioError, ImportError) as e:
-            self.app.call_from_thread(self.query_one("#ds-preview", Static).update, f"preview: ✗ {e}")
+            msg = f"preview: ✗ {e}"
+            ui_call(self, lambda: self.query_one("#ds-preview", Static).update(msg))
             return
-        self.app.call_from_thread(self._show_preview, result)
+        ui_call(self, lambda: self._show_preview(result))
 
     def _show_preview(self, result: dict) -> None:
         self.columns = list(result.get("columns", []))

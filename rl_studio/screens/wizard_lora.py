@@ -11,6 +11,7 @@ from textual.widgets import Input, RadioSet, Static
 
 from rl_studio.config import LoraSection, field_help
 from rl_studio.errors import StudioError
+from rl_studio.screens.thread_calls import ui_call
 from rl_studio.screens.ticks import TickBox, TickRadio
 from rl_studio.screens.wizard_fields import Field, field_of, integer, number
 from rl_studio.screens.wizard_step import StepScreen
@@ -71,7 +72,7 @@ class LoraStep(StepScreen):
                 text += f" ({n / info['params']:.2%} of {info['params']:,})"
         except (StudioError, ImportError) as e:
             text = f"trainable parameters: ✗ {e}"
-        self.app.call_from_thread(self.query_one("#lora-estimate", Static).update, text)
+        ui_call(self, lambda: self.query_one("#lora-estimate", Static).update(text))
 
     def errors(self):
         bad = super().errors()

@@ -11,6 +11,7 @@ from textual.widgets import Input, OptionList, Select, Static
 from rl_studio.config import ENGINES, field_help
 from rl_studio.config import ModelSection as M
 from rl_studio.errors import StudioError
+from rl_studio.screens.thread_calls import ui_call
 from rl_studio.screens.ticks import TickBox
 from rl_studio.screens.wizard_fields import Field, ModelName, integer
 from rl_studio.screens.wizard_step import StepScreen
@@ -64,7 +65,7 @@ class ModelStep(StepScreen):
     @work(thread=True, exclusive=True, group="models")
     def load_models(self) -> None:
         names = self.app.services.cached_models()
-        self.app.call_from_thread(self._show_models, names)
+        ui_call(self, lambda: self._show_models(names))
 
     def _show_models(self, names: list[str]) -> None:
         opts = self.query_one("#model-list", OptionList)
@@ -94,7 +95,7 @@ class ModelStep(StepScreen):
             info, error = services.model_info(cfg), None
         except (StudioError, ImportError) as e:
             info, error = None, str(e)
-        self.app.call_from_thread(self.query_one("#model-estimate", Static).update, estimate_text(info, gpus, error))
+        ui_call(self, lambda: self.query_one("#model-estimate", Static).update(estimate_text(info, gpus, error)))
 
     def apply(self) -> None:
         m = self.cfg.model

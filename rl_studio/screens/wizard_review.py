@@ -12,6 +12,7 @@ from textual.widgets import Input, Static, TextArea
 
 from rl_studio.config import from_dict
 from rl_studio.errors import StudioError
+from rl_studio.screens.thread_calls import ui_call
 from rl_studio.screens.wizard_fields import Field, field_of, required
 from rl_studio.screens.wizard_step import StepScreen
 
@@ -45,9 +46,10 @@ class ReviewStep(StepScreen):
         try:
             self.app.services.preflight(cfg)
         except (StudioError, ImportError) as e:
-            self.app.call_from_thread(self._preflight_done, str(e))
+            msg = str(e)
+            ui_call(self, lambda: self._preflight_done(msg))
         else:
-            self.app.call_from_thread(self._preflight_done, None)
+            ui_call(self, lambda: self._preflight_done(None))
 
     def _preflight_done(self, error: str | None) -> None:
         self.preflight_error = error

@@ -15,6 +15,7 @@ from rl_studio.config import RewardSpec
 from rl_studio.errors import StudioError
 from rl_studio.screens.cells import cells
 from rl_studio.screens.dialogs import TextPrompt
+from rl_studio.screens.thread_calls import ui_call
 from rl_studio.screens.wizard_step import StepScreen
 
 BUILTINS = {
@@ -190,7 +191,7 @@ class RewardsStep(StepScreen):
             text = scores_text(result, completions)
         except (StudioError, ImportError) as e:
             text = f"✗ {e}"
-        self.app.call_from_thread(self.query_one("#try-result", Static).update, text)
+        ui_call(self, lambda: self.query_one("#try-result", Static).update(text))
 
     def action_sample(self) -> None:
         """Let the model itself write completions for dataset row 0, then score them (a child process)."""
@@ -207,7 +208,8 @@ class RewardsStep(StepScreen):
         try:
             result = self.app.services.generate_and_score(cfg, n=4)
         except (StudioError, ImportError) as e:
-            self.app.call_from_thread(self.query_one("#try-result", Static).update, f"✗ {e}")
+            msg = f"✗ {e}"
+            ui_call(self, lambda: self.query_one("#try-result", Static).update(msg))
             return
         completions = result["completions"]
 
@@ -215,7 +217,7 @@ class RewardsStep(StepScreen):
             self.query_one("#try-text", TextArea).text = "\n---\n".join(c.strip() or "(empty)" for c in completions)
             self.query_one("#try-result", Static).update(scores_text(result, completions))
 
-        self.app.call_from_thread(show)
+        ui_call(self, show)
 
     def apply(self) -> None:
         if self.chosen():
