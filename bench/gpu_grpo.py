@@ -102,10 +102,10 @@ THROUGHPUT_PATHS: dict[str, tuple[dict, dict, str]] = {
 for _name, (_model, _grpo, _note) in THROUGHPUT_PATHS.items():
     if _name.startswith("vllm"):
         _model.setdefault("gpu_memory_utilization", 0.5)
-NOT_RUNNABLE = {
-    "vllm": "vllm is not installed here; on the offline GPU host carry it with bench/vllm_ferry.sh (vllm 0.25.1 and "
-    "43 dependency wheels, 311 MiB in 6 parts over 6 back-to-back calls)",
-}
+VLLM_MISSING = (
+    "vllm is not installed here; on the offline GPU host carry it with bench/vllm_ferry.sh (vllm 0.25.1 and "
+    "43 dependency wheels, 311 MiB in 6 parts over 6 back-to-back calls)"
+)
 
 QWEN05 = dict(
     hidden_size=896,
@@ -431,8 +431,8 @@ def workload_throughput(
     out = {"model": "random-weight Qwen2.5-0.5B shape" if not tiny else "random tiny Qwen2", "config": base, "paths": {}}
     for name in paths:
         if name.startswith("vllm") and not _vllm_present():
-            out["paths"][name] = {"ran": False, "reason": NOT_RUNNABLE["vllm"]}
-            log(f"path {name}: not run ({NOT_RUNNABLE['vllm'][:60]}...)")
+            out["paths"][name] = {"ran": False, "reason": VLLM_MISSING}
+            log(f"path {name}: not run ({VLLM_MISSING[:60]}...)")
             continue
         if remaining() < 75:
             out["paths"][name] = {"ran": False, "reason": "skipped: this call's time budget was spent"}

@@ -244,7 +244,6 @@ class StaticDecoder:
         for m, base, A, B, scale in found:
             buf = torch.empty_like(base.weight, memory_format=torch.contiguous_format)
             self.merged.append((m, base, A, B, scale, buf))
-        self.merged_bytes = need
 
     def _refresh_merged(self) -> None:
         torch = self.torch

@@ -167,9 +167,9 @@ class DashboardScreen(Screen):
 
     def write_log(self, text: str) -> None:
         self.log_texts.append(text)
-        log = self.query_one(RichLog)
-        # RichLog measures a line against the console's width, not its own: give it its own
-        log.write(text, width=log.scrollable_content_region.width or None)
+        # RichLog measures a line against the console's width, not its own: give it the width it was
+        # last laid out at while shown (none yet: rewrap_log lays everything out when the tab opens)
+        self.query_one(RichLog).write(text, width=self.log_width or None)
 
     def rewrap_log(self) -> None:
         """A RichLog wraps lines when they are written (at a guessed width while its tab is hidden):
@@ -178,9 +178,11 @@ class DashboardScreen(Screen):
             return
         log = self.query_one(RichLog)
         width = log.scrollable_content_region.width
-        if not width or width == self.log_width or not self.log_texts:
+        if not width or width == self.log_width:
             return
-        self.log_width = width
+        self.log_width = width  # later lines are written at it too
+        if not self.log_texts:
+            return
         log.clear()
         for text in self.log_texts:
             log.write(text, width=width)

@@ -14,6 +14,7 @@ from rl_studio.errors import StudioError
 from rl_studio.screens.cells import cells
 from rl_studio.screens.dialogs import ConfirmDialog, TextPrompt
 from rl_studio.screens.run_model import RunModel
+from rl_studio.screens.thread_calls import ui_call
 
 KINDS = {
     "adapter": "LoRA adapter",
@@ -149,4 +150,4 @@ class ExportScreen(Screen):
         self.summary_path = str(path)
         if not quiet:
             self.app.call_from_thread(lambda: self.notify(f"wrote {path}", markup=False))
-        self.app.call_from_thread(self.refresh_view)
+        ui_call(self, self.refresh_view)

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from rl_studio.rundir import list_runs
 from rl_studio.screens.cells import cells
+from rl_studio.screens.thread_calls import ui_call
 
 
 def run_row(info) -> tuple[str, str, str, str, str]:
@@ -55,7 +56,7 @@ class RunPickerScreen(Screen):
         """Reading each run's events can take a while for long runs: off the UI thread."""
         runs = list_runs(self.output_dir)
         rows = [(r.path, run_row(r)) for r in runs]
-        self.app.call_from_thread(self.show_runs, rows)
+        ui_call(self, lambda: self.show_runs(rows))
 
     def show_runs(self, rows: list) -> None:
         table = self.query_one(DataTable)
